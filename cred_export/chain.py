@@ -1,0 +1,210 @@
+"""Resolve a profile into a credential chain: a root source, then zero or more roles."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+
+from cred_export.aws_config import SECRET_KEYS, AwsConfig
+from cred_export.errors import ConfigError
+
+# Bump when the cached entry's meaning changes: old entries simply stop matching.
+CACHE_SCHEMA = 1
+
+# Settings that only botocore knows how to turn into credentials.
+_BOTOCORE_KEYS = (
+    "credential_process",
+    "credential_source",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+)
+_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+
+
+@dataclass(frozen=True)
+class StaticRoot:
+    """Long-term keys (or pasted session keys) from a credentials file, config or environment."""
+
+    profile: str
+    origin: str  # "profile" or "environment"
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+
+    def identity(self) -> dict[str, object]:
+        return {"type": "static", "origin": self.origin, "access_key_id": self.access_key_id}
+
+    def describe(self) -> str:
+        where = "environment" if self.origin == "environment" else f"profile {self.profile}"
+        return f"static keys ({where})"
+
+
+@dataclass(frozen=True)
+class BotocoreRoot:
+    """A profile botocore resolves by itself (credential_process, web identity, SSO, …)."""
+
+    profile: str
+    settings: tuple[tuple[str, str], ...]
+
+    def identity(self) -> dict[str, object]:
+        return {"type": "botocore", "profile": self.profile, "settings": list(self.settings)}
+
+    def describe(self) -> str:
+        return f"botocore profile {self.profile}"
+
+
+Root = StaticRoot | BotocoreRoot
+
+
+@dataclass(frozen=True)
+class RoleHop:
+    profile: str
+    role_arn: str
+    external_id: str | None
+    role_session_name: str | None
+    duration_seconds: int | None
+    mfa_serial: str | None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """What to do to get credentials for `profile`: start at `root`, assume `roles` in order."""
+
+    profile: str
+    root: Root
+    roles: tuple[RoleHop, ...]
+
+    @property
+    def mfa_serial(self) -> str | None:
+        return next((hop.mfa_serial for hop in self.roles if hop.mfa_serial), None)
+
+    def describe(self) -> str:
+        return " → ".join([self.root.describe(), *(f"role {hop.role_arn}" for hop in self.roles)])
+
+    def cache_key(self) -> str:
+        """A digest of every input that shapes the credentials, plus the schema version."""
+        return _digest(
+            {
+                "root": self.root.identity(),
+                "roles": [asdict(hop) | {"profile": None} for hop in self.roles],
+            }
+        )
+
+    def mfa_cache_key(self) -> str:
+        """Where the MFA session (GetSessionToken with a code) of this chain's root is kept."""
+        return _digest({"root": self.root.identity(), "mfa_serial": self.mfa_serial})
+
+
+def _digest(material: dict[str, object]) -> str:
+    material = {
+        **material,
+        "schema": CACHE_SCHEMA,
+        "endpoints": {name: os.environ.get(name) for name in _ENDPOINT_VARIABLES},
+    }
+    encoded = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()[:40]
+
+
+def resolve_chain(config: AwsConfig, profile: str, *, profile_named: bool) -> Chain:
+    """The chain for `profile`; `profile_named` is false when it fell back to `default`.
+
+    As in botocore, keys in the environment win only when no profile was named.
+    """
+    if not profile_named:
+        env_root = _environment_root()
+        if env_root is not None:
+            return Chain(profile, env_root, ())
+    roles: list[RoleHop] = []
+    seen: list[str] = []
+    name = profile
+    while True:
+        if name in seen:
+            cycle = " → ".join([*seen[seen.index(name) :], name])
+            raise ConfigError(f"source_profile cycle in profile {profile!r}: {cycle}")
+        seen.append(name)
+        settings = config.profile(name)
+        if "role_arn" not in settings:
+            return Chain(profile, _root(name, settings), tuple(reversed(roles)))
+        source = settings.get("source_profile")
+        if source is None or _needs_botocore(settings):
+            if source is None and not _needs_botocore(settings):
+                raise ConfigError(f"profile {name!r} has role_arn but no source_profile or credential_source")
+            return Chain(profile, _botocore_root(name, settings), tuple(reversed(roles)))
+        roles.append(_role_hop(name, settings))
+        if source == name and _has_keys(settings):  # a role profile using its own keys
+            return Chain(profile, _static_root(name, settings), tuple(reversed(roles)))
+        name = source
+
+
+def _root(name: str, settings: dict[str, str]) -> Root:
+    if _has_keys(settings) and not _needs_botocore(settings):
+        return _static_root(name, settings)
+    if _needs_botocore(settings):
+        return _botocore_root(name, settings)
+    raise ConfigError(
+        f"profile {name!r} has no credentials: set aws_access_key_id/aws_secret_access_key,"
+        " role_arn with source_profile, sso_session or credential_process"
+    )
+
+
+def _has_keys(settings: dict[str, str]) -> bool:
+    return bool(settings.get("aws_access_key_id") and settings.get("aws_secret_access_key"))
+
+
+def _needs_botocore(settings: dict[str, str]) -> bool:
+    return any(key in settings for key in _BOTOCORE_KEYS)
+
+
+def _static_root(name: str, settings: dict[str, str]) -> StaticRoot:
+    return StaticRoot(
+        profile=name,
+        origin="profile",
+        access_key_id=settings["aws_access_key_id"].strip(),
+        secret_access_key=settings["aws_secret_access_key"].strip(),
+        session_token=(settings.get("aws_session_token") or "").strip() or None,
+    )
+
+
+def _botocore_root(name: str, settings: dict[str, str]) -> BotocoreRoot:
+    public = tuple(sorted((k, v) for k, v in settings.items() if k not in SECRET_KEYS))
+    return BotocoreRoot(profile=name, settings=public)
+
+
+def _environment_root() -> StaticRoot | None:
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID", "").strip()
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
+    if not (key_id and secret):
+        return None
+    token = os.environ.get("AWS_SESSION_TOKEN", "").strip() or None
+    return StaticRoot("default", "environment", key_id, secret, token)
+
+
+def _role_hop(name: str, settings: dict[str, str]) -> RoleHop:
+    return RoleHop(
+        profile=name,
+        role_arn=settings["role_arn"].strip(),
+        external_id=settings.get("external_id") or None,
+        role_session_name=settings.get("role_session_name") or None,
+        duration_seconds=_duration(name, settings.get("duration_seconds")),
+        mfa_serial=settings.get("mfa_serial") or None,
+    )
+
+
+def _duration(name: str, raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"profile {name!r}: duration_seconds must be a whole number") from None
+    if not 900 <= value <= 43200:
+        raise ConfigError(f"profile {name!r}: duration_seconds must be between 900 and 43200")
+    return value

@@ -1,0 +1,110 @@
+"""The command line: `export` (the default command) and, as they arrive, the others.
+
+Every failure becomes one line on stderr and a documented exit code; a traceback is shown
+only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from cred_export import __version__, log
+from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
+from cred_export.render import FORMATS, render
+
+
+class DefaultExportGroup(click.Group):
+    """A group whose default command is `export`: `cred-export --profile P` just works."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        leading = 0
+        while leading < len(args) and args[leading] == "--debug":
+            leading += 1
+        rest = args[leading:]
+        if not rest or (rest[0] not in self.commands and rest[0] not in ("--help", "-h", "--version")):
+            args = [*args[:leading], "export", *rest]
+        return super().parse_args(ctx, args)
+
+
+def _enable_debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        log.enable_debug()
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_enable_debug,
+    help="Show resolution steps, cache decisions and timings on stderr (never secrets).",
+)
+
+
+@click.group(cls=DefaultExportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cred-export")
+@debug_option
+def cli() -> None:
+    """AWS credentials for Claude Code on Amazon Bedrock.
+
+    Without a command, runs `export`.
+    """
+
+
+@cli.command()
+@click.option("--profile", "-p", metavar="NAME", help="AWS profile (default: $AWS_PROFILE, else 'default').")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="claude",
+    show_default=True,
+    help="claude: Claude Code's awsCredentialExport JSON; process: credential_process; env: shell exports.",
+)
+@debug_option
+def export(profile: str | None, fmt: str) -> None:
+    """Print credentials for a profile (what awsCredentialExport runs)."""
+    import os
+
+    from cred_export.exporter import export as export_credentials
+
+    named = profile is not None or bool(os.environ.get("AWS_PROFILE"))
+    name = profile or os.environ.get("AWS_PROFILE") or "default"
+    creds = export_credentials(name, named)
+    sys.stdout.write(render(creds, fmt))
+    sys.stdout.flush()
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI on argv; returns the process exit code."""
+    try:
+        cli.main(args=argv, prog_name="cred-export", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        log.error(f"{exc.format_message()} (see cred-export --help)")
+        return EXIT_CONFIG if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except CredExportError as exc:
+        _traceback_if_debugging()
+        log.error(str(exc))
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        _traceback_if_debugging()
+        log.error(f"unexpected error: {type(exc).__name__} (run with --debug for details)")
+        return EXIT_UNEXPECTED
+    return 0
+
+
+def _traceback_if_debugging() -> None:
+    if log.debug_enabled():
+        traceback.print_exc(file=sys.stderr)

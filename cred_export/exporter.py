@@ -1,0 +1,78 @@
+"""The export command's slow path: resolve the profile, then cache or fetch."""
+
+from __future__ import annotations
+
+import os
+
+from cred_export import log, memo, sources
+from cred_export.aws_config import load_aws_config
+from cred_export.chain import Chain, StaticRoot, resolve_chain
+from cred_export.credentials import Credentials
+from cred_export.errors import LoginRequired
+from cred_export.fastpath import Notes
+from cred_export.refresh import obtain
+from cred_export.settings import MIN_HANDOUT_SECONDS, Settings, load_settings
+from cred_export.stores.choose import Choice, choose_store
+
+
+def export(profile: str, profile_named: bool) -> Credentials:
+    fingerprint = memo.fingerprint(profile, profile_named)  # before reading what it describes
+    settings = load_settings()
+    chain = resolve_chain(load_aws_config(), profile, profile_named=profile_named)
+    log.debug(f"profile {profile}: {chain.describe()}")
+    if _is_pasted_session(chain):
+        log.debug("static session keys with no known expiry: handed out as they are, not cached")
+        return sources.as_credentials(sources.root_keys(chain))
+    choice = choose_store(settings, Notes.keyring_unavailable)
+    key = chain.cache_key()
+    _remember(fingerprint, key, choice, settings)
+    detach_stdin()
+    return obtain(choice.store, key, settings, lambda: _fetch(chain, choice), profile)
+
+
+def _fetch(chain: Chain, choice: Choice) -> Credentials:
+    root = _mfa_session(chain, choice) if chain.mfa_serial else sources.root_keys(chain)
+    return sources.fetch(chain, root)
+
+
+def _mfa_session(chain: Chain, choice: Choice) -> sources.Keys:
+    """The cached MFA session of the chain's root; export never asks for a code."""
+    session = choice.store.get(chain.mfa_cache_key())
+    if session is None or session.seconds_left() < MIN_HANDOUT_SECONDS:
+        raise LoginRequired(
+            f"sign-in required for profile {chain.profile!r} (MFA {chain.mfa_serial}): "
+            f"run cred-export login --profile {chain.profile}"
+        )
+    return sources.Keys(
+        session.access_key_id, session.secret_access_key, session.session_token, session.expiration
+    )
+
+
+def _is_pasted_session(chain: Chain) -> bool:
+    return isinstance(chain.root, StaticRoot) and bool(chain.root.session_token) and not chain.roles
+
+
+def _remember(fingerprint: str, key: str, choice: Choice, settings: Settings) -> None:
+    fields = {
+        "key": key,
+        "store": choice.kind,
+        "refresh_ahead": f"{settings.refresh_ahead_seconds:g}",
+        "keyring_timeout": f"{settings.keyring_timeout_seconds:g}",
+        "chunk": str(settings.keyring_chunk_size),
+    }
+    if choice.fallback_reason:
+        fields["fallback_reason"] = choice.fallback_reason.replace("\n", " ")
+    try:
+        memo.write(fingerprint, fields)
+    except OSError as exc:
+        log.debug(f"could not write the resolution memo: {exc.strerror}")
+
+
+def detach_stdin() -> None:
+    """Export reads no input, and neither may its children (credential_process, …)."""
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    except OSError:
+        pass

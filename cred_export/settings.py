@@ -1,0 +1,95 @@
+"""cred-export's own settings: system TOML, then the user's TOML, then environment overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from cred_export import paths
+from cred_export.errors import ConfigError
+
+CACHE_MODES = ("keyring", "file", "none")
+
+# Never hand out credentials with less than this left when a refresh is possible.
+MIN_HANDOUT_SECONDS = 600
+# When a refresh fails, credentials with more than this left are still handed out (with a warning).
+GRACE_SECONDS = 360
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache: str = "keyring"
+    refresh_ahead_minutes: float = 15
+    keyring_timeout_seconds: float = 2.0
+    keyring_chunk_size: int = 0  # 0: the platform's own limit
+    lock_timeout_seconds: float = 60.0
+    sources: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def refresh_ahead_seconds(self) -> float:
+        # Refreshing later than MIN_HANDOUT would hand out nearly expired credentials.
+        return max(self.refresh_ahead_minutes * 60, MIN_HANDOUT_SECONDS)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "cache": (str,),
+    "refresh_ahead_minutes": (int, float),
+    "keyring_timeout_seconds": (int, float),
+    "keyring_chunk_size": (int,),
+    "lock_timeout_seconds": (int, float),
+}
+
+
+def load_settings() -> Settings:
+    """Settings from every layer; raises ConfigError naming the file and key at fault."""
+    settings = Settings()
+    for path in (paths.system_config_file(), paths.user_config_file()):
+        table = _read_toml(path)
+        if table is not None:
+            settings = _apply(settings, table, path)
+            settings = replace(settings, sources=(*settings.sources, path))
+    cache = os.environ.get("CRED_EXPORT_CACHE")
+    if cache:
+        settings = _apply(settings, {"cache": cache.strip().lower()}, "CRED_EXPORT_CACHE")
+    return settings
+
+
+def _read_toml(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        import tomllib  # imported only when a config file exists
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot parse {path}: {exc}") from None
+
+
+def _apply(settings: Settings, table: dict[str, Any], origin: str) -> Settings:
+    known = {f.name for f in fields(Settings)} - {"sources"}
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "profiles" and isinstance(value, dict):
+            continue  # per-profile tables: read by the features that use them
+        if key not in known:
+            raise ConfigError(f"{origin}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+        if not isinstance(value, _TYPES[key]) or isinstance(value, bool):
+            raise ConfigError(f"{origin}: {key} has the wrong type ({type(value).__name__})")
+        changes[key] = value
+    if changes.get("cache", settings.cache) not in CACHE_MODES:
+        raise ConfigError(f"{origin}: cache must be one of {', '.join(CACHE_MODES)}")
+    for key in ("refresh_ahead_minutes", "keyring_timeout_seconds", "lock_timeout_seconds"):
+        if key in changes and not 0 < changes[key] <= 24 * 60:
+            raise ConfigError(f"{origin}: {key} must be between 0 and 1440")
+    chunk = changes.get("keyring_chunk_size", 0)
+    if chunk != 0 and not 256 <= chunk <= 1_000_000:
+        raise ConfigError(f"{origin}: keyring_chunk_size must be 0 (automatic) or 256 to 1000000")
+    return replace(settings, **changes)

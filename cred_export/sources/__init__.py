@@ -1,0 +1,48 @@
+"""Credential sources: one module per way of getting credentials.
+
+`fetch(chain)` walks a resolved chain: root keys first (static keys, or whatever botocore
+resolves), then each role in turn. Credentials without a session token are turned into
+session credentials, which Claude Code requires.
+"""
+
+from __future__ import annotations
+
+import time
+
+from cred_export import log
+from cred_export.chain import BotocoreRoot, Chain, StaticRoot
+from cred_export.credentials import Credentials, mask
+from cred_export.sts import Keys
+
+__all__ = ["Keys", "as_credentials", "fetch", "root_keys"]
+
+# Claude Code's own assumption for credentials without an expiry.
+UNKNOWN_EXPIRY_SECONDS = 3600
+
+
+def root_keys(chain: Chain) -> Keys:
+    if isinstance(chain.root, StaticRoot):
+        root = chain.root
+        return Keys(root.access_key_id, root.secret_access_key, root.session_token)
+    assert isinstance(chain.root, BotocoreRoot)
+    from cred_export.sources.botocore_profile import resolve
+
+    return resolve(chain.root)
+
+
+def fetch(chain: Chain, root: Keys) -> Credentials:
+    """Session credentials for the chain's profile, starting from `root` keys."""
+    from cred_export.sources import assume_role, session_token
+
+    keys = root
+    if not chain.roles and keys.session_token is None:
+        keys = session_token.get_session_token(chain.profile, keys)
+    for hop in chain.roles:
+        keys = assume_role.assume(hop, keys, chain.profile)
+    log.debug(f"profile {chain.profile}: obtained {mask(keys.access_key_id)}")
+    return as_credentials(keys)
+
+
+def as_credentials(keys: Keys) -> Credentials:
+    expiration = keys.expiration or time.time() + UNKNOWN_EXPIRY_SECONDS
+    return Credentials(keys.access_key_id, keys.secret_access_key, keys.session_token or "", expiration)

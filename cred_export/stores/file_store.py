@@ -1,0 +1,51 @@
+"""Cache in 0600 files under the user's private cache directory (written atomically)."""
+
+from __future__ import annotations
+
+import os
+
+from cred_export import files, paths, record
+from cred_export.credentials import Credentials
+from cred_export.errors import StoreUnavailable
+
+
+class FileStore:
+    name = "file"
+
+    def __init__(self, directory: str | None = None) -> None:
+        self.directory = directory or os.path.join(paths.cache_dir(), "credentials")
+
+    def _path(self, key: str) -> str:
+        if not key.replace("-", "").isalnum():
+            raise ValueError("cache keys are hexadecimal")
+        return os.path.join(self.directory, key)
+
+    def get(self, key: str) -> Credentials | None:
+        return record.decode(files.read_text(self._path(key), limit=64 * 1024))
+
+    def put(self, key: str, creds: Credentials) -> None:
+        try:
+            files.write_private(self._path(key), record.encode(creds))
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write {self.directory}: {exc.strerror}") from None
+
+    def delete(self, key: str) -> None:
+        try:
+            os.unlink(self._path(key))
+        except FileNotFoundError:
+            pass
+
+
+class NullStore:
+    """`cache = "none"`: nothing is kept; every call fetches."""
+
+    name = "none"
+
+    def get(self, key: str) -> Credentials | None:
+        return None
+
+    def put(self, key: str, creds: Credentials) -> None:
+        pass
+
+    def delete(self, key: str) -> None:
+        pass

@@ -1,0 +1,86 @@
+"""The OS keyring through the `keyring` library, every call bounded in time."""
+
+from __future__ import annotations
+
+from cred_export import bounded, record
+from cred_export.credentials import Credentials
+from cred_export.errors import StoreUnavailable
+from cred_export.stores import KEYRING_SERVICE, chunks
+
+SERVICE = KEYRING_SERVICE
+DISCOVERY_TIMEOUT = 10.0
+
+
+class KeyringStore:
+    """Keyring-backed store; raises StoreUnavailable for a missing, locked or hung keyring."""
+
+    def __init__(self, timeout: float, chunk_size: int = 0) -> None:
+        self.timeout = timeout
+        self.chunk_size = chunks.platform_chunk_size(chunk_size)
+        # Backend discovery is mostly local CPU work (entry points, imports), slow under load
+        # but no hang risk unless the bus itself is stuck: it gets a looser bound.
+        self._backend = self._call(_usable_backend, max(timeout, DISCOVERY_TIMEOUT))
+        self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
+        self.name = f"keyring ({type(self._backend).__module__.rsplit('.', 1)[-1]})"
+
+    @property
+    def is_secret_service(self) -> bool:
+        """Whether the hit path's direct Secret Service reader sees what this store writes."""
+        return type(self._backend).__module__ == "keyring.backends.SecretService"
+
+    def get(self, key: str) -> Credentials | None:
+        head = self._get_text(key)
+        return record.decode(chunks.join(key, head, self._get_text))
+
+    def put(self, key: str, creds: Credentials) -> None:
+        head, parts = chunks.split(key, record.encode(creds), self.chunk_size)
+        for part_key, part in parts:
+            self._call(lambda k=part_key, v=part: self._backend.set_password(SERVICE, k, v))
+        self._call(lambda: self._backend.set_password(SERVICE, key, head))
+
+    def delete(self, key: str) -> None:
+        head = self._get_text(key)
+        for name in [key, *chunks.part_keys(key, head)]:
+            self._call(lambda n=name: _delete_quietly(self._backend, n))
+
+    def _get_text(self, name: str) -> str | None:
+        return self._call(lambda: self._backend.get_password(SERVICE, name))
+
+    def _call(self, function, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        timeout = timeout or self.timeout
+        try:
+            return bounded.call(function, timeout)
+        except bounded.Overdue:
+            raise StoreUnavailable(f"the OS keyring did not answer within {timeout:g} s") from None
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # keyring, secretstorage and D-Bus raise many kinds
+            raise StoreUnavailable(f"the OS keyring failed: {_describe(exc)}") from None
+
+
+def _usable_backend():  # type: ignore[no-untyped-def]
+    import keyring
+    from keyring.backends import fail
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        raise StoreUnavailable("no OS keyring backend is available")
+    if getattr(backend, "priority", 1) < 1:
+        # keyrings.alt's plaintext/base64 files: not a real keyring. The file store is
+        # explicit about what it is and guarantees 0600 files.
+        raise StoreUnavailable(f"keyring backend {type(backend).__name__} is not an OS keyring")
+    return backend
+
+
+def _delete_quietly(backend, name: str) -> None:  # type: ignore[no-untyped-def]
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        backend.delete_password(SERVICE, name)
+    except PasswordDeleteError:
+        pass
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,68 @@
+"""Fixtures: moto in server mode behind an STS proxy, a real Secret Service, sandboxes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness.sandbox import Sandbox
+from harness.secret_service import AVAILABLE as SECRET_SERVICE_AVAILABLE
+from harness.secret_service import SecretService
+from harness.sts_proxy import StsProxy
+
+REQUIRE_ALL = os.environ.get("CRED_EXPORT_TESTS_REQUIRE_ALL") == "1"
+
+
+@pytest.fixture(scope="session")
+def moto_port() -> Iterator[int]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    yield server.get_host_and_port()[1]
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _proxy(moto_port: int) -> Iterator[StsProxy]:
+    proxy = StsProxy(moto_port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def sts(_proxy: StsProxy) -> StsProxy:
+    """The STS endpoint tests talk to, with its call counters and fault switches reset."""
+    _proxy.reset()
+    return _proxy
+
+
+@pytest.fixture(scope="session")
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretService]:
+    if not SECRET_SERVICE_AVAILABLE:
+        if REQUIRE_ALL:
+            pytest.fail("gnome-keyring-daemon and dbus-daemon are required (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
+        pytest.skip("no gnome-keyring-daemon/dbus-daemon on this machine")
+    service = SecretService(tmp_path_factory.mktemp("secret-service"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, sts: StsProxy) -> Sandbox:
+    """A sandbox using the file store (no D-Bus): most behaviour does not depend on the store."""
+    box = Sandbox(tmp_path, sts.url)
+    box.write_settings('cache = "file"\n')
+    return box
+
+
+@pytest.fixture
+def keyring_sandbox(tmp_path: Path, sts: StsProxy, secret_service: SecretService) -> Sandbox:
+    """A sandbox whose default store is the real Secret Service."""
+    return Sandbox(tmp_path, sts.url, secret_service.env)

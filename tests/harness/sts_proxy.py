@@ -1,0 +1,117 @@
+"""An HTTP front for moto's STS that enforces what moto does not, and counts calls.
+
+- Counts every STS Action it forwards (so tests can assert single-flight at the server).
+- Enforces a role's maximum session duration the way STS does (moto accepts any duration):
+  `ValidationError` "The requested DurationSeconds exceeds the MaxSessionDuration set for
+  this role."
+- Injects faults on request: refuse connections (server stopped), HTTP 500/503, throttling.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_ERROR_XML = (
+    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    "<Code>{code}</Code><Message>{message}</Message></Error><RequestId>test</RequestId></ErrorResponse>"
+)
+
+
+class StsProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.calls: Counter[str] = Counter()
+        self.requests: list[dict[str, str]] = []
+        self.max_session_duration = 3600
+        self.fault: str | None = None  # None, "close", "500", "503", "throttle", "hang"
+        self.delay = 0.0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.requests.clear()
+        self.max_session_duration = 3600
+        self.fault = None
+        self.delay = 0.0
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _record(self, form: dict[str, str]) -> None:
+        with self._lock:
+            self.calls[form.get("Action", "?")] += 1
+            self.requests.append(form)
+
+    def _handler(self):  # type: ignore[no-untyped-def]
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                form = dict(urllib.parse.parse_qsl(body.decode()))
+                form["_signer"] = _signing_key_id(self.headers.get("Authorization", ""))
+                proxy._record(form)
+                if proxy.delay:
+                    time.sleep(proxy.delay)
+                if proxy.fault == "hang":
+                    time.sleep(30)
+                    return
+                if proxy.fault == "close":
+                    self.close_connection = True
+                    return
+                if proxy.fault in ("500", "503"):
+                    return self._reply(
+                        int(proxy.fault), _ERROR_XML.format(code="InternalFailure", message="boom")
+                    )
+                if proxy.fault == "throttle":
+                    return self._reply(400, _ERROR_XML.format(code="Throttling", message="Rate exceeded"))
+                duration = int(form.get("DurationSeconds", "0") or 0)
+                if form.get("Action") == "AssumeRole" and duration > proxy.max_session_duration:
+                    message = (
+                        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    )
+                    return self._reply(400, _ERROR_XML.format(code="ValidationError", message=message))
+                self._forward(body)
+
+            def _forward(self, body: bytes) -> None:
+                connection = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=10)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers["Host"] = f"127.0.0.1:{proxy.upstream_port}"
+                connection.request("POST", self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                self._reply(response.status, response.read().decode(), response.getheader("Content-Type"))
+                connection.close()
+
+            def _reply(self, status: int, text: str, content_type: str | None = "text/xml") -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type or "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def _signing_key_id(authorization: str) -> str:
+    """The access key id a SigV4 request was signed with ('' when unsigned)."""
+    _, _, rest = authorization.partition("Credential=")
+    return rest.split("/", 1)[0]

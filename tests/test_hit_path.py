@@ -1,0 +1,51 @@
+"""The cache-hit path stays light: no boto3, botocore, click, keyring library or parsers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("boto3", "botocore", "click", "keyring", "filelock", "configparser", "tomllib", "json")
+
+PROBE = (
+    "import sys\n"
+    "from cred_export.fastpath import main\n"
+    "sys.argv = ['cred-export', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    sys.stderr.write('MODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
+)
+
+
+def loaded_modules_on_hit(box, profile: str) -> set[str]:  # type: ignore[no-untyped-def]
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, "--profile", profile],
+        env=box.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stderr
+    (line,) = [line for line in completed.stderr.splitlines() if line.startswith("MODULES ")]
+    return set(line.split()[1:])
+
+
+@pytest.mark.parametrize("store", ["file", "keyring"])
+def test_cache_hit_imports_nothing_heavy(request, store, sts):
+    box = request.getfixturevalue("sandbox" if store == "file" else "keyring_sandbox")
+    profile = box.role_chain(depth=1)
+    assert box.run("--profile", profile).code == 0  # fills the cache and the memo
+    modules = loaded_modules_on_hit(box, profile)
+    assert sts.calls["AssumeRole"] == 1, "the probe was not a cache hit"
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == []
+
+
+def test_a_miss_does_load_botocore(sandbox, sts):
+    """Guards the guard: the probe really sees what a run imports."""
+    profile = sandbox.role_chain(depth=1)
+    assert "botocore" in loaded_modules_on_hit(sandbox, profile)
