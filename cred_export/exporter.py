@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import time
 
 from cred_export import log, memo, sources
 from cred_export.aws_config import load_aws_config
 from cred_export.chain import Chain, StaticRoot, resolve_chain
 from cred_export.credentials import Credentials
-from cred_export.errors import LoginRequired
+from cred_export.errors import LoginRequired, StoreUnavailable
 from cred_export.fastpath import Notes
 from cred_export.refresh import obtain
 from cred_export.settings import MIN_HANDOUT_SECONDS, Settings, load_settings
 from cred_export.stores.choose import Choice, choose_store
+from cred_export.stores.file_store import FileStore
+
+# After a keyring failure, how long the hit path keeps to the file store before trying again.
+KEYRING_RETRY_SECONDS = 300
 
 
 def export(profile: str, profile_named: bool) -> Credentials:
@@ -26,6 +31,7 @@ def export(profile: str, profile_named: bool) -> Credentials:
     choice = choose_store(settings, Notes.keyring_unavailable)
     key = chain.cache_key()
     _remember(fingerprint, key, choice, settings)
+    _adopt_fallback_entry(choice, key)
     detach_stdin()
     return obtain(choice.store, key, settings, lambda: _fetch(chain, choice), profile)
 
@@ -62,10 +68,27 @@ def _remember(fingerprint: str, key: str, choice: Choice, settings: Settings) ->
     }
     if choice.fallback_reason:
         fields["fallback_reason"] = choice.fallback_reason.replace("\n", " ")
+        fields["retry_keyring_after"] = str(int(time.time() + KEYRING_RETRY_SECONDS))
     try:
         memo.write(fingerprint, fields)
     except OSError as exc:
         log.debug(f"could not write the resolution memo: {exc.strerror}")
+
+
+def _adopt_fallback_entry(choice: Choice, key: str) -> None:
+    """Once the keyring works again, move what the file fallback cached into it."""
+    if not choice.kind.startswith("keyring"):
+        return
+    fallback = FileStore()
+    creds = fallback.get(key)
+    if creds is None:
+        return
+    try:
+        choice.store.put(key, creds)
+    except StoreUnavailable:
+        return
+    fallback.delete(key)
+    log.debug("moved credentials cached during a keyring outage into the keyring")
 
 
 def detach_stdin() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from cred_export import log, memo, record
 from cred_export.credentials import Credentials, mask
@@ -55,6 +56,8 @@ def parse_export_args(argv: list[str]) -> dict[str, str] | None:
     while index < len(args):
         arg = args[index]
         name, eq, value = arg.partition("=")
+        if eq and not name.startswith("--"):
+            return None  # `-p=x` means profile "=x" to click: let it decide
         if arg == "--debug":
             request["debug"] = "1"
         elif name in _VALUE_OPTIONS and (eq or index + 1 < len(args)):
@@ -102,6 +105,8 @@ def _read_store(store: str, key: str, fields: dict[str, str]) -> Credentials | N
             Notes.keyring_unavailable = str(exc)
             log.warn(f"{exc}; using the file cache instead", topic="keyring")
             store = "file-fallback"
+    if store == "file-fallback" and time.time() > float(fields.get("retry_keyring_after", "0")):
+        return None  # time to see whether the keyring is back (the slow path does)
     if store in ("file", "file-fallback"):
         from cred_export.stores.file_store import FileStore
 

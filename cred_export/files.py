@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 
 def ensure_private_dir(path: str) -> str:
@@ -21,6 +20,8 @@ def ensure_private_dir(path: str) -> str:
 
 def write_private(path: str, text: str) -> None:
     """Replace `path` with `text` so readers see the old or the new file, never a mix."""
+    import tempfile  # not at the top: this module is on the cache-hit path, tempfile is not
+
     directory = ensure_private_dir(os.path.dirname(path))
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")  # mode 0600
     try:

@@ -74,6 +74,12 @@ def test_unknown_format(sandbox, sts):
     assert_one_line(sandbox.run("--format", "xml"), 2, "'xml'")
 
 
+def test_short_option_with_equals_means_the_same_cold_and_warm(sandbox, sts):
+    sandbox.role_chain(depth=1)
+    assert sandbox.run("--profile", "role1").code == 0
+    assert_one_line(sandbox.run("-p=role1"), 2, "'=role1'")
+
+
 def test_unknown_option(sandbox, sts):
     assert_one_line(sandbox.run("--frobnicate"), 2, "--frobnicate")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 
@@ -129,3 +130,16 @@ def test_a_frozen_keyring_daemon_does_not_hang_export(tmp_path, sts, freezable_s
         assert sts.calls["AssumeRole"] == 2  # the fallback store served the second call
     finally:
         freezable_service.thaw()
+    # Recovery: once the retry time has come, the keyring is used again and adopts the
+    # credentials cached during the outage (no extra STS call, no file left behind).
+    fallback = box.cached_files()
+    assert len(fallback) == 1
+    for memo in (box.cache_dir / "memo").iterdir():
+        memo.write_text(re.sub(r"retry_keyring_after=\d+", "retry_keyring_after=0", memo.read_text()))
+    recovered = box.run("--profile", profile)
+    assert recovered.code == 0 and recovered.stderr == ""
+    assert recovered.credentials["AccessKeyId"] == result.credentials["AccessKeyId"]
+    assert box.cached_files() == []
+    hit = box.run("--profile", profile, "--debug")
+    assert "cache hit" in hit.stderr and "keyring-secret-service" in hit.stderr
+    assert sts.calls["AssumeRole"] == 2

@@ -73,6 +73,7 @@ def test_chunks_split_join_and_reject_tampering():
         (["--format", "xml"], None),
         (["--profile"], None),
         (["--profile", ""], None),
+        (["-p=x"], None),
     ],
 )
 def test_fast_path_only_takes_plain_exports(argv, expected, monkeypatch):
