@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cred_export import paths
 from cred_export.errors import ConfigError
@@ -19,6 +19,16 @@ class AwsConfig:
     profiles: dict[str, dict[str, str]]
     config_file: str
     credentials_file: str
+    sso_sessions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def sso_session(self, name: str, profile: str) -> dict[str, str]:
+        try:
+            return self.sso_sessions[name]
+        except KeyError:
+            raise ConfigError(
+                f"profile {profile!r} names sso_session {name!r}, but {self.config_file}"
+                f" has no [sso-session {name}] section"
+            ) from None
 
     def profile(self, name: str) -> dict[str, str]:
         try:
@@ -34,13 +44,17 @@ class AwsConfig:
 def load_aws_config() -> AwsConfig:
     config_file, credentials_file = paths.aws_config_file(), paths.aws_credentials_file()
     profiles: dict[str, dict[str, str]] = {}
+    sso_sessions: dict[str, dict[str, str]] = {}
     for section, values in _read_ini(config_file).items():
         name = _config_profile_name(section)
+        kind, _, rest = section.strip().partition(" ")
         if name is not None:
             profiles.setdefault(name, {}).update(values)
+        elif kind == "sso-session" and rest.strip():
+            sso_sessions[rest.strip()] = values
     for section, values in _read_ini(credentials_file).items():
         profiles.setdefault(section.strip(), {}).update(values)
-    return AwsConfig(profiles, config_file, credentials_file)
+    return AwsConfig(profiles, config_file, credentials_file, sso_sessions)
 
 
 def _config_profile_name(section: str) -> str | None:

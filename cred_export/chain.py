@@ -18,10 +18,8 @@ _BOTOCORE_KEYS = (
     "credential_process",
     "credential_source",
     "web_identity_token_file",
-    "sso_session",
-    "sso_start_url",
-    "sso_account_id",
 )
+_SSO_KEYS = ("sso_session", "sso_start_url")
 _ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
@@ -61,7 +59,32 @@ class BotocoreRoot:
         return f"botocore profile {self.profile}"
 
 
-Root = StaticRoot | BotocoreRoot
+@dataclass(frozen=True)
+class SsoRoot:
+    """IAM Identity Center: a role in an account, reached with the SSO portal's access token."""
+
+    profile: str
+    session_name: str | None  # None for legacy profiles (sso_start_url on the profile)
+    start_url: str
+    region: str
+    account_id: str
+    role_name: str
+    scopes: tuple[str, ...]
+
+    def identity(self) -> dict[str, object]:
+        return {
+            "type": "sso",
+            "start_url": self.start_url,
+            "region": self.region,
+            "account_id": self.account_id,
+            "role_name": self.role_name,
+        }
+
+    def describe(self) -> str:
+        return f"SSO {self.role_name} in {self.account_id} ({self.session_name or self.start_url})"
+
+
+Root = StaticRoot | BotocoreRoot | SsoRoot
 
 
 @dataclass(frozen=True)
@@ -132,7 +155,7 @@ def resolve_chain(config: AwsConfig, profile: str, *, profile_named: bool) -> Ch
         seen.append(name)
         settings = config.profile(name)
         if "role_arn" not in settings:
-            return Chain(profile, _root(name, settings), tuple(reversed(roles)))
+            return Chain(profile, _root(config, name, settings), tuple(reversed(roles)))
         source = settings.get("source_profile")
         if source is None or _needs_botocore(settings):
             if source is None and not _needs_botocore(settings):
@@ -144,7 +167,9 @@ def resolve_chain(config: AwsConfig, profile: str, *, profile_named: bool) -> Ch
         name = source
 
 
-def _root(name: str, settings: dict[str, str]) -> Root:
+def _root(config: AwsConfig, name: str, settings: dict[str, str]) -> Root:
+    if any(key in settings for key in _SSO_KEYS):
+        return _sso_root(config, name, settings)
     if _has_keys(settings) and not _needs_botocore(settings):
         return _static_root(name, settings)
     if _needs_botocore(settings):
@@ -152,6 +177,31 @@ def _root(name: str, settings: dict[str, str]) -> Root:
     raise ConfigError(
         f"profile {name!r} has no credentials: set aws_access_key_id/aws_secret_access_key,"
         " role_arn with source_profile, sso_session or credential_process"
+    )
+
+
+def _sso_root(config: AwsConfig, name: str, settings: dict[str, str]) -> SsoRoot:
+    session_name = settings.get("sso_session")
+    source = config.sso_session(session_name, name) if session_name else settings
+    values = {
+        "sso_start_url": source.get("sso_start_url", "").strip(),
+        "sso_region": source.get("sso_region", "").strip(),
+        "sso_account_id": settings.get("sso_account_id", "").strip(),
+        "sso_role_name": settings.get("sso_role_name", "").strip(),
+    }
+    missing = [key for key, value in values.items() if not value]
+    if missing:
+        raise ConfigError(f"SSO profile {name!r} is missing {', '.join(missing)}")
+    raw_scopes = source.get("sso_registration_scopes", "sso:account:access")
+    scopes = tuple(scope.strip() for scope in raw_scopes.split(",") if scope.strip())
+    return SsoRoot(
+        profile=name,
+        session_name=session_name,
+        start_url=values["sso_start_url"],
+        region=values["sso_region"],
+        account_id=values["sso_account_id"],
+        role_name=values["sso_role_name"],
+        scopes=scopes or ("sso:account:access",),
     )
 
 

@@ -12,8 +12,10 @@ import traceback
 import click
 
 from cred_export import __version__, log
+from cred_export.commands.export import export
+from cred_export.commands.login import login
+from cred_export.commands.options import debug_option
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
-from cred_export.render import FORMATS, render
 
 
 class DefaultExportGroup(click.Group):
@@ -29,21 +31,6 @@ class DefaultExportGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _enable_debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        log.enable_debug()
-
-
-debug_option = click.option(
-    "--debug",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_enable_debug,
-    help="Show resolution steps, cache decisions and timings on stderr (never secrets).",
-)
-
-
 @click.group(cls=DefaultExportGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cred-export")
 @debug_option
@@ -54,29 +41,8 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.option("--profile", "-p", metavar="NAME", help="AWS profile (default: $AWS_PROFILE, else 'default').")
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="claude",
-    show_default=True,
-    help="claude: Claude Code's awsCredentialExport JSON; process: credential_process; env: shell exports.",
-)
-@debug_option
-def export(profile: str | None, fmt: str) -> None:
-    """Print credentials for a profile (what awsCredentialExport runs)."""
-    import os
-
-    from cred_export.exporter import export as export_credentials
-
-    named = profile is not None or bool(os.environ.get("AWS_PROFILE"))
-    name = profile or os.environ.get("AWS_PROFILE") or "default"
-    creds = export_credentials(name, named)
-    sys.stdout.write(render(creds, fmt))
-    sys.stdout.flush()
+cli.add_command(export)
+cli.add_command(login)
 
 
 def run(argv: list[str]) -> int:

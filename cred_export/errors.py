@@ -27,6 +27,14 @@ class LoginRequired(CredExportError):
     exit_code = EXIT_LOGIN_REQUIRED
 
 
+def sign_in_required(profile: str, why: str = "") -> LoginRequired:
+    """The one line every "you must sign in" failure uses, naming the command to run."""
+    reason = f" ({why})" if why else ""
+    return LoginRequired(
+        f"sign-in required for profile {profile}: run cred-export login --profile {profile}{reason}"
+    )
+
+
 class UpstreamError(CredExportError):
     """The identity service refused or could not be reached (AWS or IdP)."""
 

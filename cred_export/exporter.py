@@ -7,9 +7,9 @@ import time
 
 from cred_export import log, memo, sources
 from cred_export.aws_config import load_aws_config
-from cred_export.chain import Chain, StaticRoot, resolve_chain
+from cred_export.chain import Chain, SsoRoot, StaticRoot, resolve_chain
 from cred_export.credentials import Credentials
-from cred_export.errors import LoginRequired, StoreUnavailable
+from cred_export.errors import LoginRequired, StoreUnavailable, sign_in_required
 from cred_export.fastpath import Notes
 from cred_export.refresh import obtain
 from cred_export.settings import MIN_HANDOUT_SECONDS, Settings, load_settings
@@ -33,22 +33,42 @@ def export(profile: str, profile_named: bool) -> Credentials:
     _remember(fingerprint, key, choice, settings)
     _adopt_fallback_entry(choice, key)
     detach_stdin()
-    return obtain(choice.store, key, settings, lambda: _fetch(chain, choice), profile)
+    return obtain(choice.store, key, settings, lambda: _fetch(chain, choice, settings), profile)
 
 
-def _fetch(chain: Chain, choice: Choice) -> Credentials:
-    root = _mfa_session(chain, choice) if chain.mfa_serial else sources.root_keys(chain)
+def _fetch(chain: Chain, choice: Choice, settings: Settings) -> Credentials:
+    try:
+        root = _mfa_session(chain, choice) if chain.mfa_serial else sources.root_keys(chain)
+    except LoginRequired:
+        if not _may_sign_in_from_export(chain, settings):
+            raise
+        _sign_in_from_export(chain.root, settings)  # type: ignore[arg-type]
+        root = sources.root_keys(chain)
     return sources.fetch(chain, root)
+
+
+def _may_sign_in_from_export(chain: Chain, settings: Settings) -> bool:
+    from cred_export.login.browser import can_open_browser
+
+    return settings.login_from_export == "auto" and isinstance(chain.root, SsoRoot) and can_open_browser()
+
+
+def _sign_in_from_export(root: SsoRoot, settings: Settings) -> None:
+    """`login_from_export = "auto"` on a desktop: the browser sign-in, all output on stderr."""
+    import sys
+
+    from cred_export.sso.session import sign_in
+
+    log.warn(f"profile {root.profile} needs a sign-in; opening the browser", topic="sign-in")
+    deadline = time.monotonic() + settings.login_timeout_seconds
+    sign_in(root, flow="browser", deadline=deadline, out=sys.stderr)
 
 
 def _mfa_session(chain: Chain, choice: Choice) -> sources.Keys:
     """The cached MFA session of the chain's root; export never asks for a code."""
     session = choice.store.get(chain.mfa_cache_key())
     if session is None or session.seconds_left() < MIN_HANDOUT_SECONDS:
-        raise LoginRequired(
-            f"sign-in required for profile {chain.profile!r} (MFA {chain.mfa_serial}): "
-            f"run cred-export login --profile {chain.profile}"
-        )
+        raise sign_in_required(chain.profile, f"MFA {chain.mfa_serial}")
     return sources.Keys(
         session.access_key_id, session.secret_access_key, session.session_token, session.expiration
     )

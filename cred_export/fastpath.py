@@ -70,10 +70,19 @@ def parse_export_args(argv: list[str]) -> dict[str, str] | None:
         index += 1
     if request["format"] not in FORMATS:
         return None
-    named = "profile" in request or bool(os.environ.get("AWS_PROFILE"))
-    request.setdefault("profile", os.environ.get("AWS_PROFILE") or "default")
-    request["named"] = "1" if named else "0"
-    return request if request["profile"] else None
+    if "profile" in request and not request["profile"]:
+        return None
+    name, named = choose_profile(request.get("profile"))
+    request["profile"], request["named"] = name, "1" if named else "0"
+    return request
+
+
+def choose_profile(option: str | None) -> tuple[str, bool]:
+    """The profile to use and whether it was named (`--profile`, else AWS_PROFILE, else default)."""
+    if option:
+        return option, True
+    from_env = os.environ.get("AWS_PROFILE")
+    return (from_env, True) if from_env else ("default", False)
 
 
 def cache_hit(profile: str, profile_named: bool) -> Credentials | None:

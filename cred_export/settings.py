@@ -10,6 +10,7 @@ from cred_export import paths
 from cred_export.errors import ConfigError
 
 CACHE_MODES = ("keyring", "file", "none")
+LOGIN_FROM_EXPORT = ("never", "auto")
 
 # Never hand out credentials with less than this left when a refresh is possible.
 MIN_HANDOUT_SECONDS = 600
@@ -24,6 +25,8 @@ class Settings:
     keyring_timeout_seconds: float = 2.0
     keyring_chunk_size: int = 0  # 0: the platform's own limit
     lock_timeout_seconds: float = 60.0
+    login_from_export: str = "never"
+    login_timeout_seconds: float = 170.0
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -38,6 +41,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "keyring_timeout_seconds": (int, float),
     "keyring_chunk_size": (int,),
     "lock_timeout_seconds": (int, float),
+    "login_from_export": (str,),
+    "login_timeout_seconds": (int, float),
 }
 
 
@@ -86,7 +91,14 @@ def _apply(settings: Settings, table: dict[str, Any], origin: str) -> Settings:
         changes[key] = value
     if changes.get("cache", settings.cache) not in CACHE_MODES:
         raise ConfigError(f"{origin}: cache must be one of {', '.join(CACHE_MODES)}")
-    for key in ("refresh_ahead_minutes", "keyring_timeout_seconds", "lock_timeout_seconds"):
+    if changes.get("login_from_export", settings.login_from_export) not in LOGIN_FROM_EXPORT:
+        raise ConfigError(f"{origin}: login_from_export must be one of {', '.join(LOGIN_FROM_EXPORT)}")
+    for key in (
+        "refresh_ahead_minutes",
+        "keyring_timeout_seconds",
+        "lock_timeout_seconds",
+        "login_timeout_seconds",
+    ):
         if key in changes and not 0 < changes[key] <= 24 * 60:
             raise ConfigError(f"{origin}: {key} must be between 0 and 1440")
     chunk = changes.get("keyring_chunk_size", 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from cred_export import log
-from cred_export.chain import BotocoreRoot, Chain, StaticRoot
+from cred_export.chain import BotocoreRoot, Chain, SsoRoot, StaticRoot
 from cred_export.credentials import Credentials, mask
 from cred_export.sts import Keys
 
@@ -24,6 +24,10 @@ def root_keys(chain: Chain) -> Keys:
     if isinstance(chain.root, StaticRoot):
         root = chain.root
         return Keys(root.access_key_id, root.secret_access_key, root.session_token)
+    if isinstance(chain.root, SsoRoot):
+        from cred_export.sources.sso import role_credentials
+
+        return role_credentials(chain.root)
     assert isinstance(chain.root, BotocoreRoot)
     from cred_export.sources.botocore_profile import resolve
 

@@ -6,7 +6,7 @@ from botocore import exceptions as bce
 
 from cred_export import bounded, log
 from cred_export.chain import BotocoreRoot
-from cred_export.errors import ConfigError, LoginRequired, UpstreamError
+from cred_export.errors import ConfigError, LoginRequired, UpstreamError, sign_in_required
 from cred_export.sts import Keys, botocore_session
 
 # Bound for the whole resolution (a credential_process may hang; botocore has no timeout).
@@ -30,9 +30,7 @@ def resolve(root: BotocoreRoot) -> Keys:
     except LoginRequired:
         raise
     except _SIGN_IN_ERRORS:
-        raise LoginRequired(
-            f"sign-in required for profile {name!r}: run aws sso login --profile {name}"
-        ) from None
+        raise sign_in_required(name) from None
     except (bce.ProfileNotFound, bce.PartialCredentialsError, bce.InvalidConfigError) as exc:
         raise ConfigError(f"profile {name!r}: {exc}") from None
     except bce.ClientError as exc:
@@ -55,9 +53,7 @@ def _forbid_prompts(session, profile: str) -> None:  # type: ignore[no-untyped-d
     """botocore asks for MFA codes with getpass on the terminal; export must never prompt."""
 
     def refuse(_prompt: str = "") -> str:
-        raise LoginRequired(
-            f"sign-in required for profile {profile!r} (MFA): run cred-export login --profile {profile}"
-        )
+        raise sign_in_required(profile, "MFA")
 
     resolver = session.get_component("credential_provider")
     provider = resolver.get_provider("assume-role")

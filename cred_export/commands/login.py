@@ -1,0 +1,32 @@
+"""`cred-export login`: what Claude Code's awsAuthRefresh runs (output shown, no input)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cred_export.commands.options import debug_option
+from cred_export.fastpath import choose_profile
+
+
+@click.command()
+@click.option("--profile", "-p", metavar="NAME", help="AWS profile (default: $AWS_PROFILE, else 'default').")
+@click.option("--device-code", "flow", flag_value="device", help="Sign in with a code on another device.")
+@click.option("--browser", "flow", flag_value="browser", help="Sign in in this machine's browser.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(5, 3600),
+    default=None,
+    metavar="SECONDS",
+    help="Give up after this long (default 170 s: Claude Code stops awsAuthRefresh at 180 s).",
+)
+@debug_option
+def login(profile: str | None, flow: str | None, timeout: float | None) -> None:
+    """Sign in for a profile and cache its credentials (what awsAuthRefresh runs)."""
+    from cred_export.exporter import detach_stdin
+    from cred_export.login.flow import login as run_login
+
+    detach_stdin()
+    run_login(*choose_profile(profile), flow=flow or "auto", timeout=timeout, out=sys.stdout)
+    sys.stdout.flush()

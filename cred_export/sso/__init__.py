@@ -1,0 +1,1 @@
+"""IAM Identity Center: the token cache shared with the AWS CLI, SSO-OIDC sign-in and renewal."""

@@ -1,0 +1,134 @@
+"""The SSO token cache, exactly where and how the AWS CLI and botocore keep it.
+
+`~/.aws/sso/cache/<sha1(sso-session name, or start URL for legacy profiles)>.json` with the
+fields `startUrl`, `region`, `accessToken`, `expiresAt`, and for renewal `clientId`,
+`clientSecret`, `registrationExpiresAt`, `refreshToken`. Written atomically and 0600, so
+`aws sso login` and `cred-export login` can stand in for each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field, replace
+
+from cred_export import files
+from cred_export.chain import SsoRoot
+from cred_export.credentials import format_iso
+
+_OPTIONAL = ("clientId", "clientSecret", "registrationExpiresAt", "refreshToken")
+
+
+@dataclass(frozen=True)
+class SsoToken:
+    start_url: str
+    region: str
+    access_token: str
+    expires_at: float
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    registration_expires_at: float | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    extra: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def seconds_left(self) -> float:
+        return self.expires_at - time.time()
+
+    @property
+    def can_refresh(self) -> bool:
+        registered_until = self.registration_expires_at or 0
+        return bool(self.refresh_token and self.client_id and self.client_secret) and (
+            registered_until > time.time()
+        )
+
+    def without_refresh_token(self) -> SsoToken:
+        return replace(self, refresh_token=None)
+
+    def __repr__(self) -> str:
+        return f"SsoToken({self.start_url}, expires {format_iso(self.expires_at)})"
+
+
+def cache_dir() -> str:
+    return os.path.join(os.path.expanduser("~"), ".aws", "sso", "cache")
+
+
+def cache_name(root: SsoRoot) -> str:
+    """The AWS CLI's file name: sha1 of the sso-session name, or of the start URL (legacy)."""
+    return hashlib.sha1((root.session_name or root.start_url).encode("utf-8")).hexdigest()
+
+
+def path_for(root: SsoRoot) -> str:
+    return os.path.join(cache_dir(), cache_name(root) + ".json")
+
+
+def load(root: SsoRoot) -> SsoToken | None:
+    """The cached token for the root's session; None if absent, malformed or for another URL."""
+    text = files.read_text(path_for(root), limit=256 * 1024)
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        token = SsoToken(
+            start_url=str(data.get("startUrl") or root.start_url),
+            region=str(data.get("region") or root.region),
+            access_token=_required_string(data, "accessToken"),
+            expires_at=_parse_time(_required_string(data, "expiresAt")),
+            client_id=_optional_string(data, "clientId"),
+            client_secret=_optional_string(data, "clientSecret"),
+            registration_expires_at=_optional_time(data, "registrationExpiresAt"),
+            refresh_token=_optional_string(data, "refreshToken"),
+            extra={k: v for k, v in data.items() if k not in _KNOWN},
+        )
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return token if token.start_url.rstrip("/") == root.start_url.rstrip("/") else None
+
+
+def save(root: SsoRoot, token: SsoToken) -> None:
+    data: dict[str, object] = dict(token.extra)
+    data.update(
+        startUrl=token.start_url,
+        region=token.region,
+        accessToken=token.access_token,
+        expiresAt=format_iso(token.expires_at),
+    )
+    if token.client_id and token.client_secret:
+        data.update(clientId=token.client_id, clientSecret=token.client_secret)
+    if token.registration_expires_at:
+        data["registrationExpiresAt"] = format_iso(token.registration_expires_at)
+    if token.refresh_token:
+        data["refreshToken"] = token.refresh_token
+    files.write_private(path_for(root), json.dumps(data, indent=None))
+
+
+_KNOWN = frozenset(("startUrl", "region", "accessToken", "expiresAt", *_OPTIONAL))
+
+
+def _required_string(data: dict, key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(key)
+    return value
+
+
+def _optional_string(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _optional_time(data: dict, key: str) -> float | None:
+    value = _optional_string(data, key)
+    return _parse_time(value) if value else None
+
+
+def _parse_time(text: str) -> float:
+    """AWS CLI and botocore write `2026-11-22T05:00:00Z`; older tools wrote `+00:00` or `UTC`."""
+    from datetime import datetime, timezone
+
+    cleaned = text.strip().replace("UTC", "+00:00").replace("Z", "+00:00")
+    value = datetime.fromisoformat(cleaned)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
