@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness.sandbox import Sandbox
 from harness.secret_service import AVAILABLE as SECRET_SERVICE_AVAILABLE
 from harness.secret_service import SecretService
+from harness.sso_server import SsoServer
 from harness.sts_proxy import StsProxy
 
 REQUIRE_ALL = os.environ.get("CRED_EXPORT_TESTS_REQUIRE_ALL") == "1"
@@ -66,3 +67,25 @@ def sandbox(tmp_path: Path, sts: StsProxy) -> Sandbox:
 def keyring_sandbox(tmp_path: Path, sts: StsProxy, secret_service: SecretService) -> Sandbox:
     """A sandbox whose default store is the real Secret Service."""
     return Sandbox(tmp_path, sts.url, secret_service.env)
+
+
+@pytest.fixture(scope="session")
+def _sso_server() -> Iterator[SsoServer]:
+    server = SsoServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def sso(_sso_server: SsoServer) -> SsoServer:
+    """IAM Identity Center's SSO-OIDC and portal APIs on 127.0.0.1, state reset per test."""
+    _sso_server.reset()
+    return _sso_server
+
+
+@pytest.fixture
+def sso_sandbox(tmp_path: Path, sts: StsProxy, sso: SsoServer) -> Sandbox:
+    """A file-store sandbox whose botocore SSO and SSO-OIDC endpoints are the test server."""
+    box = Sandbox(tmp_path, sts.url, {"AWS_ENDPOINT_URL_SSO": sso.url, "AWS_ENDPOINT_URL_SSO_OIDC": sso.url})
+    box.write_settings('cache = "file"\n')
+    return box

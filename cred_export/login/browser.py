@@ -19,14 +19,22 @@ def can_open_browser() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def open_browser(url: str) -> bool:
-    """Open `url`; False when no browser could be started (the URL is printed anyway)."""
+def open_browser(url: str) -> None:
+    """Open `url` without waiting (the URL is printed too, in case nothing opens).
+
+    On a daemon thread: `webbrowser` waits for a `$BROWSER` command to exit, and a browser
+    that was not running yet exits only when closed, while the sign-in needs us to listen.
+    """
+    import threading
     import webbrowser
 
-    try:
-        return webbrowser.open(url, new=1, autoraise=True)
-    except webbrowser.Error:
-        return False
+    def launch() -> None:
+        try:
+            webbrowser.open(url, new=1, autoraise=True)
+        except Exception:  # a missing or broken browser: the printed URL still works
+            pass
+
+    threading.Thread(target=launch, name="open-browser", daemon=True).start()
 
 
 def _is_wsl() -> bool:

@@ -14,7 +14,9 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from harness.loopback import LoopbackServer
 
 _ERROR_XML = (
     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
@@ -31,14 +33,11 @@ class StsProxy:
         self.fault: str | None = None  # None, "close", "500", "503", "throttle", "hang"
         self.delay = 0.0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._http.url
 
     def reset(self) -> None:
         with self._lock:
@@ -49,8 +48,7 @@ class StsProxy:
         self.delay = 0.0
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.close()
 
     def _record(self, form: dict[str, str]) -> None:
         with self._lock:
