@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cred_export import paths
@@ -30,11 +31,11 @@ class AwsConfig:
                 f" has no [sso-session {name}] section"
             ) from None
 
-    def profile(self, name: str) -> dict[str, str]:
+    def profile(self, name: str, also_known: Iterable[str] = ()) -> dict[str, str]:
         try:
             return self.profiles[name]
         except KeyError:
-            known = ", ".join(sorted(self.profiles)) or "none"
+            known = ", ".join(sorted({*self.profiles, *also_known})) or "none"
             raise ConfigError(
                 f"profile {name!r} not found in {self.config_file} or {self.credentials_file}"
                 f" (known profiles: {known})"

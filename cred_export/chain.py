@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from cred_export.aws_config import SECRET_KEYS, AwsConfig
 from cred_export.errors import ConfigError
+from cred_export.idp.profiles import OidcProfile, SamlProfile, parse_profile
 
 # Bump when the cached entry's meaning changes: old entries simply stop matching.
 CACHE_SCHEMA = 1
@@ -84,7 +85,53 @@ class SsoRoot:
         return f"SSO {self.role_name} in {self.account_id} ({self.session_name or self.start_url})"
 
 
-Root = StaticRoot | BotocoreRoot | SsoRoot
+@dataclass(frozen=True)
+class OidcRoot:
+    """A corporate OpenID Provider's id_token, exchanged for AWS credentials."""
+
+    profile: str
+    settings: OidcProfile
+
+    def identity(self) -> dict[str, object]:
+        s = self.settings
+        return {
+            "type": "oidc",
+            "issuer": s.issuer,
+            "client_id": s.client_id,
+            "federation": s.federation,
+            "role_arn": s.role_arn,
+            "identity_pool_id": s.identity_pool_id,
+            "duration_seconds": s.duration_seconds,
+            "scopes": list(s.scopes),
+        }
+
+    def describe(self) -> str:
+        target = self.settings.role_arn or f"Cognito pool {self.settings.identity_pool_id}"
+        return f"OIDC {self.settings.issuer} → {target}"
+
+
+@dataclass(frozen=True)
+class SamlRoot:
+    """A SAML assertion from `assertion_command`, exchanged with AssumeRoleWithSAML."""
+
+    profile: str
+    settings: SamlProfile
+
+    def identity(self) -> dict[str, object]:
+        s = self.settings
+        return {
+            "type": "saml",
+            "command": s.assertion_command,
+            "role_arn": s.role_arn,
+            "principal_arn": s.principal_arn,
+            "duration_seconds": s.duration_seconds,
+        }
+
+    def describe(self) -> str:
+        return f"SAML ({self.settings.role_arn or 'the role in the assertion'})"
+
+
+Root = StaticRoot | BotocoreRoot | SsoRoot | OidcRoot | SamlRoot
 
 
 @dataclass(frozen=True)
@@ -114,7 +161,7 @@ class Chain:
 
     def cache_key(self) -> str:
         """A digest of every input that shapes the credentials, plus the schema version."""
-        return _digest(
+        return digest(
             {
                 "root": self.root.identity(),
                 "roles": [asdict(hop) | {"profile": None} for hop in self.roles],
@@ -123,10 +170,10 @@ class Chain:
 
     def mfa_cache_key(self) -> str:
         """Where the MFA session (GetSessionToken with a code) of this chain's root is kept."""
-        return _digest({"root": self.root.identity(), "mfa_serial": self.mfa_serial})
+        return digest({"root": self.root.identity(), "mfa_serial": self.mfa_serial})
 
 
-def _digest(material: dict[str, object]) -> str:
+def digest(material: dict[str, object]) -> str:
     material = {
         **material,
         "schema": CACHE_SCHEMA,
@@ -136,11 +183,16 @@ def _digest(material: dict[str, object]) -> str:
     return hashlib.sha256(encoded).hexdigest()[:40]
 
 
-def resolve_chain(config: AwsConfig, profile: str, *, profile_named: bool) -> Chain:
+def resolve_chain(
+    config: AwsConfig, profile: str, *, profile_named: bool, idp_profiles: dict[str, dict] | None = None
+) -> Chain:
     """The chain for `profile`; `profile_named` is false when it fell back to `default`.
 
     As in botocore, keys in the environment win only when no profile was named.
+    `idp_profiles` are cred-export's `[profiles.NAME]` tables (OIDC and SAML sources), which
+    may stand anywhere an AWS profile could, e.g. as a `source_profile`.
     """
+    idp_profiles = idp_profiles or {}
     if not profile_named:
         env_root = _environment_root()
         if env_root is not None:
@@ -153,7 +205,13 @@ def resolve_chain(config: AwsConfig, profile: str, *, profile_named: bool) -> Ch
             cycle = " → ".join([*seen[seen.index(name) :], name])
             raise ConfigError(f"source_profile cycle in profile {profile!r}: {cycle}")
         seen.append(name)
-        settings = config.profile(name)
+        if name in idp_profiles:
+            if name in config.profiles:
+                raise ConfigError(
+                    f"profile {name!r} is defined both in {config.config_file} and as [profiles.{name}]"
+                )
+            return Chain(profile, _idp_root(name, idp_profiles[name]), tuple(reversed(roles)))
+        settings = config.profile(name, also_known=idp_profiles)
         if "role_arn" not in settings:
             return Chain(profile, _root(config, name, settings), tuple(reversed(roles)))
         source = settings.get("source_profile")
@@ -178,6 +236,11 @@ def _root(config: AwsConfig, name: str, settings: dict[str, str]) -> Root:
         f"profile {name!r} has no credentials: set aws_access_key_id/aws_secret_access_key,"
         " role_arn with source_profile, sso_session or credential_process"
     )
+
+
+def _idp_root(name: str, raw: dict) -> OidcRoot | SamlRoot:
+    parsed = parse_profile(name, raw)
+    return OidcRoot(name, parsed) if isinstance(parsed, OidcProfile) else SamlRoot(name, parsed)
 
 
 def _sso_root(config: AwsConfig, name: str, settings: dict[str, str]) -> SsoRoot:

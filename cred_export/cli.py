@@ -12,6 +12,7 @@ import traceback
 import click
 
 from cred_export import __version__, log
+from cred_export.commands.client_secret import client_secret
 from cred_export.commands.export import export
 from cred_export.commands.login import login
 from cred_export.commands.options import debug_option
@@ -43,6 +44,7 @@ def cli() -> None:
 
 cli.add_command(export)
 cli.add_command(login)
+cli.add_command(client_secret)
 
 
 def run(argv: list[str]) -> int:

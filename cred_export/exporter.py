@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
+from typing import TextIO
 
 from cred_export import log, memo, sources
 from cred_export.aws_config import load_aws_config
-from cred_export.chain import Chain, SsoRoot, StaticRoot, resolve_chain
+from cred_export.chain import Chain, OidcRoot, SamlRoot, SsoRoot, StaticRoot, resolve_chain
 from cred_export.credentials import Credentials
 from cred_export.errors import LoginRequired, StoreUnavailable, sign_in_required
 from cred_export.fastpath import Notes
 from cred_export.refresh import obtain
 from cred_export.settings import MIN_HANDOUT_SECONDS, Settings, load_settings
+from cred_export.stores.base import Store
 from cred_export.stores.choose import Choice, choose_store
 from cred_export.stores.file_store import FileStore
 
@@ -20,48 +23,70 @@ from cred_export.stores.file_store import FileStore
 KEYRING_RETRY_SECONDS = 300
 
 
-def export(profile: str, profile_named: bool) -> Credentials:
+def export(profile: str, profile_named: bool, *, grace: bool = True) -> Credentials:
+    """Credentials for the profile, from the cache or upstream.
+
+    With `grace`, a failed refresh still hands out cached credentials that have a few minutes
+    left (with a warning); `login` turns that off, since it is there to fix exactly that.
+    """
     fingerprint = memo.fingerprint(profile, profile_named)  # before reading what it describes
     settings = load_settings()
-    chain = resolve_chain(load_aws_config(), profile, profile_named=profile_named)
+    chain = resolve(profile, profile_named, settings)
     log.debug(f"profile {profile}: {chain.describe()}")
     if _is_pasted_session(chain):
         log.debug("static session keys with no known expiry: handed out as they are, not cached")
-        return sources.as_credentials(sources.root_keys(chain))
+        return sources.as_credentials(sources.root_keys(chain, None))
     choice = choose_store(settings, Notes.keyring_unavailable)
     key = chain.cache_key()
     _remember(fingerprint, key, choice, settings)
     _adopt_fallback_entry(choice, key)
     detach_stdin()
-    return obtain(choice.store, key, settings, lambda: _fetch(chain, choice, settings), profile)
+    return obtain(choice.store, key, settings, lambda: _fetch(chain, choice, settings), profile, grace=grace)
+
+
+def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
+    """The profile's chain, from the AWS config files and cred-export's `[profiles]` tables."""
+    return resolve_chain(
+        load_aws_config(), profile, profile_named=profile_named, idp_profiles=settings.profiles
+    )
 
 
 def _fetch(chain: Chain, choice: Choice, settings: Settings) -> Credentials:
     try:
-        root = _mfa_session(chain, choice) if chain.mfa_serial else sources.root_keys(chain)
+        root = _mfa_session(chain, choice) if chain.mfa_serial else sources.root_keys(chain, choice.store)
     except LoginRequired:
         if not _may_sign_in_from_export(chain, settings):
             raise
-        _sign_in_from_export(chain.root, settings)  # type: ignore[arg-type]
-        root = sources.root_keys(chain)
+        log.warn(f"profile {chain.profile} needs a sign-in; opening the browser", topic="sign-in")
+        deadline = time.monotonic() + settings.login_timeout_seconds
+        sign_in(chain, choice.store, flow="browser", deadline=deadline, out=sys.stderr)
+        root = sources.root_keys(chain, choice.store)
     return sources.fetch(chain, root)
 
 
 def _may_sign_in_from_export(chain: Chain, settings: Settings) -> bool:
+    """`login_from_export = "auto"`: browser sign-ins (SSO, OIDC) on a desktop, never headless."""
     from cred_export.login.browser import can_open_browser
 
-    return settings.login_from_export == "auto" and isinstance(chain.root, SsoRoot) and can_open_browser()
+    interactive_root = isinstance(chain.root, (SsoRoot, OidcRoot))
+    return settings.login_from_export == "auto" and interactive_root and can_open_browser()
 
 
-def _sign_in_from_export(root: SsoRoot, settings: Settings) -> None:
-    """`login_from_export = "auto"` on a desktop: the browser sign-in, all output on stderr."""
-    import sys
+def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
+    """The interactive sign-in the chain's root needs (SSO, OIDC or SAML); none for the others."""
+    if isinstance(chain.root, SsoRoot):
+        from cred_export.sso import session
 
-    from cred_export.sso.session import sign_in
+        session.sign_in(chain.root, flow=flow, deadline=deadline, out=out)
+    elif isinstance(chain.root, OidcRoot):
+        from cred_export.idp import oidc_session
 
-    log.warn(f"profile {root.profile} needs a sign-in; opening the browser", topic="sign-in")
-    deadline = time.monotonic() + settings.login_timeout_seconds
-    sign_in(root, flow="browser", deadline=deadline, out=sys.stderr)
+        oidc_session.sign_in(chain.root, store, flow=flow, deadline=deadline, out=out)
+    elif isinstance(chain.root, SamlRoot):
+        from cred_export.idp.saml import run_assertion_command
+        from cred_export.sources.saml import keep_assertion
+
+        keep_assertion(store, chain.root, run_assertion_command(chain.root.settings, deadline))
 
 
 def _mfa_session(chain: Chain, choice: Choice) -> sources.Keys:

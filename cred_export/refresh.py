@@ -16,14 +16,17 @@ from cred_export.credentials import Credentials, mask
 from cred_export.errors import CredExportError, LoginRequired, StoreUnavailable, UpstreamError
 from cred_export.lock import KeyLock
 from cred_export.settings import GRACE_SECONDS, MIN_HANDOUT_SECONDS, Settings
+from cred_export.stores.base import Store
 
 
 def obtain(
-    store,
+    store: Store,
     key: str,
     settings: Settings,
     fetch: Callable[[], Credentials],
-    profile: str,  # type: ignore[no-untyped-def]
+    profile: str,
+    *,
+    grace: bool = True,
 ) -> Credentials:
     cached = _read(store, key)
     if _left(cached) >= settings.refresh_ahead_seconds:
@@ -40,14 +43,14 @@ def obtain(
             f"{settings.lock_timeout_seconds:g} s; try again (lock file {lock.path})"
         )
     try:
-        return _refresh(store, key, settings, fetch, profile)
+        return _refresh(store, key, settings, fetch, profile, grace)
     finally:
         lock.release()
 
 
 def _refresh(
-    store, key: str, settings: Settings, fetch: Callable[[], Credentials], profile: str
-) -> Credentials:  # type: ignore[no-untyped-def]
+    store: Store, key: str, settings: Settings, fetch: Callable[[], Credentials], profile: str, grace: bool
+) -> Credentials:
     cached = _read(store, key)
     if _left(cached) >= settings.refresh_ahead_seconds:
         log.debug(f"profile {profile}: refreshed by another process meanwhile")
@@ -56,7 +59,7 @@ def _refresh(
     try:
         fresh = fetch()
     except (UpstreamError, LoginRequired) as exc:
-        if cached is not None and _left(cached) > GRACE_SECONDS:
+        if grace and cached is not None and _left(cached) > GRACE_SECONDS:
             log.warn(f"{exc} — using cached credentials that expire in {_left(cached) / 60:.0f} min")
             return cached
         raise
@@ -68,7 +71,7 @@ def _refresh(
     return fresh
 
 
-def _read(store, key: str) -> Credentials | None:  # type: ignore[no-untyped-def]
+def _read(store: Store, key: str) -> Credentials | None:
     try:
         return store.get(key)
     except StoreUnavailable as exc:

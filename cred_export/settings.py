@@ -27,6 +27,8 @@ class Settings:
     lock_timeout_seconds: float = 60.0
     login_from_export: str = "never"
     login_timeout_seconds: float = 170.0
+    # `[profiles.NAME]` tables, merged key by key across layers (see cred_export/idp/profiles.py).
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -78,12 +80,26 @@ def _read_toml(path: str) -> dict[str, Any] | None:
         raise ConfigError(f"cannot parse {path}: {exc}") from None
 
 
+def _merge_profiles(
+    current: dict[str, dict[str, Any]], table: object, origin: str
+) -> dict[str, dict[str, Any]]:
+    """Later layers add profiles and override single keys of the earlier layers' profiles."""
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ConfigError(f"{origin}: [profiles] must hold one table per profile, e.g. [profiles.corp]")
+    merged = {name: dict(values) for name, values in current.items()}
+    for name, values in table.items():
+        merged.setdefault(name, {}).update(values)
+        merged[name]["__origin__"] = origin
+    return merged
+
+
 def _apply(settings: Settings, table: dict[str, Any], origin: str) -> Settings:
-    known = {f.name for f in fields(Settings)} - {"sources"}
+    known = {f.name for f in fields(Settings)} - {"sources", "profiles"}
     changes: dict[str, Any] = {}
     for key, value in table.items():
-        if key == "profiles" and isinstance(value, dict):
-            continue  # per-profile tables: read by the features that use them
+        if key == "profiles":
+            changes["profiles"] = _merge_profiles(settings.profiles, value, origin)
+            continue
         if key not in known:
             raise ConfigError(f"{origin}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         if not isinstance(value, _TYPES[key]) or isinstance(value, bool):

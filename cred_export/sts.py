@@ -27,6 +27,9 @@ _HINTS = {
     "InvalidClientTokenId": "the access key id is not valid; check the profile's keys",
     "SignatureDoesNotMatch": "the secret access key does not match the key id",
     "RegionDisabledException": "enable STS in this region or set another region",
+    "InvalidIdentityToken": "check the IAM identity provider for this issuer and the role's trust policy",
+    "IDPRejectedClaim": "the role's trust policy does not accept this identity",
+    "NotAuthorizedException": "the identity pool does not accept this provider's tokens",
 }
 
 

@@ -37,8 +37,9 @@ class Callback:
 
 
 class LoopbackReceiver:
-    def __init__(self, path: str, state: str, port: int = 0) -> None:
+    def __init__(self, path: str, state: str, port: int = 0, host: str = "127.0.0.1") -> None:
         self.path = path
+        self.host = host  # what the redirect URI says: some IdPs accept only "localhost"
         self._state = state
         self._result: Callback | None = None
         self._arrived = threading.Event()
@@ -46,14 +47,14 @@ class LoopbackReceiver:
             self._server = _LoopbackServer(("127.0.0.1", port), self._handler())
         except OSError as exc:
             raise ConfigError(
-                f"cannot listen on 127.0.0.1:{port} for the sign-in redirect ({exc.strerror});"
-                " close whatever uses that port"
+                f"cannot listen on 127.0.0.1:{port} for the sign-in redirect ({exc.strerror}):"
+                f" port {port} is busy; close whatever uses it"
             ) from None
         self._server.timeout = 0.2
 
     @property
     def redirect_uri(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
+        return f"http://{self.host}:{self._server.server_address[1]}{self.path}"
 
     def wait(self, deadline: float) -> Callback | None:
         """The callback, or None if `deadline` (monotonic) passes first."""

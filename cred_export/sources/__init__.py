@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 
 from cred_export import log
-from cred_export.chain import BotocoreRoot, Chain, SsoRoot, StaticRoot
+from cred_export.chain import BotocoreRoot, Chain, OidcRoot, SamlRoot, SsoRoot, StaticRoot
 from cred_export.credentials import Credentials, mask
+from cred_export.stores.base import Store
 from cred_export.sts import Keys
 
 __all__ = ["Keys", "as_credentials", "fetch", "root_keys"]
@@ -20,7 +21,8 @@ __all__ = ["Keys", "as_credentials", "fetch", "root_keys"]
 UNKNOWN_EXPIRY_SECONDS = 3600
 
 
-def root_keys(chain: Chain) -> Keys:
+def root_keys(chain: Chain, store: Store) -> Keys:
+    """The chain's first credentials; `store` keeps the IdP sessions (refresh tokens, assertions)."""
     if isinstance(chain.root, StaticRoot):
         root = chain.root
         return Keys(root.access_key_id, root.secret_access_key, root.session_token)
@@ -28,6 +30,18 @@ def root_keys(chain: Chain) -> Keys:
         from cred_export.sources.sso import role_credentials
 
         return role_credentials(chain.root)
+    if isinstance(chain.root, OidcRoot):
+        from cred_export.idp.oidc_session import usable_id_token
+        from cred_export.sources import web_identity
+
+        id_token = usable_id_token(chain.root, store)
+        if chain.root.settings.federation == "cognito":
+            return web_identity.cognito_credentials(chain.root.settings, id_token)
+        return web_identity.assume_role(chain.root.settings, id_token)
+    if isinstance(chain.root, SamlRoot):
+        from cred_export.sources import saml
+
+        return saml.role_credentials(chain.root, store)
     assert isinstance(chain.root, BotocoreRoot)
     from cred_export.sources.botocore_profile import resolve
 

@@ -9,7 +9,6 @@ instead of asking the server again.
 from __future__ import annotations
 
 import secrets
-import time
 from typing import TextIO
 
 from cred_export import errors, log
@@ -17,13 +16,13 @@ from cred_export.chain import SsoRoot
 from cred_export.errors import LoginRequired, UpstreamError
 from cred_export.lock import KeyLock
 from cred_export.login.browser import can_open_browser, open_browser
+from cred_export.login.exclusive import exclusive_sign_in
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.sso import oidc, tokens
 from cred_export.sso.tokens import SsoToken
 
 RENEW_WINDOW = 15 * 60  # renew access tokens with less than this left (as the AWS CLI does)
 MIN_USABLE = 60  # an access token with less than this left is not worth a portal call
-SIGN_IN_LOCK = "interactive-sign-in"
 RENEWAL_LOCK_TIMEOUT = 60.0
 
 
@@ -82,23 +81,19 @@ def sign_in(root: SsoRoot, *, flow: str, deadline: float, out: TextIO) -> SsoTok
     "auto" (the browser where one can be opened, else the device flow). `deadline` is on
     the monotonic clock. Messages for the user go to `out`.
     """
-    lock = KeyLock(SIGN_IN_LOCK)
-    if not lock.try_acquire():
-        print("Another sign-in is in progress; waiting for it to finish…", file=out, flush=True)
-        if not lock.acquire(max(0.0, deadline - time.monotonic())):
-            raise sign_in_required(root, "another sign-in did not finish in time")
-    try:
-        try:  # the other sign-in may have been for the same session
+    with exclusive_sign_in(root.profile, deadline, out):
+        try:  # the sign-in we may have waited for may have been for the same session
             return usable_token(root)
         except LoginRequired:
             pass
         client = oidc.client(root)
         use_device = flow == "device" or (flow == "auto" and not can_open_browser())
+        log.debug(
+            f"profile {root.profile}: interactive sign-in ({'device code' if use_device else 'browser'})"
+        )
         token = (_device_flow if use_device else _browser_flow)(root, client, deadline, out)
         tokens.save(root, token)
         return token
-    finally:
-        lock.release()
 
 
 def _browser_flow(root: SsoRoot, client: object, deadline: float, out: TextIO) -> SsoToken:

@@ -7,6 +7,7 @@ import sys
 from cred_export import log
 from cred_export.errors import StoreUnavailable
 from cred_export.settings import Settings
+from cred_export.stores.base import Store
 from cred_export.stores.file_store import FileStore, NullStore
 from cred_export.stores.keyring_store import KeyringStore
 
@@ -14,7 +15,7 @@ from cred_export.stores.keyring_store import KeyringStore
 class Choice:
     """The store in use and how the hit path should read it (its memo `store` field)."""
 
-    def __init__(self, store, kind: str, fallback_reason: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, store: Store, kind: str, fallback_reason: str | None = None) -> None:
         self.store = store
         self.kind = kind
         self.fallback_reason = fallback_reason

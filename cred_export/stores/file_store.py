@@ -21,11 +21,17 @@ class FileStore:
         return os.path.join(self.directory, key)
 
     def get(self, key: str) -> Credentials | None:
-        return record.decode(files.read_text(self._path(key), limit=64 * 1024))
+        return record.decode(self.get_text(key))
 
     def put(self, key: str, creds: Credentials) -> None:
+        self.put_text(key, record.encode(creds))
+
+    def get_text(self, key: str) -> str | None:
+        return files.read_text(self._path(key), limit=64 * 1024)
+
+    def put_text(self, key: str, text: str) -> None:
         try:
-            files.write_private(self._path(key), record.encode(creds))
+            files.write_private(self._path(key), text)
         except OSError as exc:
             raise StoreUnavailable(f"cannot write {self.directory}: {exc.strerror}") from None
 
@@ -45,6 +51,12 @@ class NullStore:
         return None
 
     def put(self, key: str, creds: Credentials) -> None:
+        pass
+
+    def get_text(self, key: str) -> str | None:
+        return None
+
+    def put_text(self, key: str, text: str) -> None:
         pass
 
     def delete(self, key: str) -> None:

@@ -29,11 +29,16 @@ class KeyringStore:
         return type(self._backend).__module__ == "keyring.backends.SecretService"
 
     def get(self, key: str) -> Credentials | None:
-        head = self._get_text(key)
-        return record.decode(chunks.join(key, head, self._get_text))
+        return record.decode(self.get_text(key))
 
     def put(self, key: str, creds: Credentials) -> None:
-        head, parts = chunks.split(key, record.encode(creds), self.chunk_size)
+        self.put_text(key, record.encode(creds))
+
+    def get_text(self, key: str) -> str | None:
+        return chunks.join(key, self._get_text(key), self._get_text)
+
+    def put_text(self, key: str, text: str) -> None:
+        head, parts = chunks.split(key, text, self.chunk_size)
         for part_key, part in parts:
             self._call(lambda k=part_key, v=part: self._backend.set_password(SERVICE, k, v))
         self._call(lambda: self._backend.set_password(SERVICE, key, head))

@@ -1,0 +1,1 @@
+"""Corporate identity providers: OIDC (authorization code + PKCE, device code) and SAML."""

@@ -1,0 +1,41 @@
+"""Validate an id_token before it is used: signature (provider's JWKS), iss, aud, exp, nonce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from cred_export.errors import UpstreamError
+from cred_export.idp.oidc import Provider
+
+LEEWAY_SECONDS = 60
+
+
+def validate(token: str, provider: Provider, client_id: str, nonce: str | None = None) -> dict[str, Any]:
+    """The token's claims; UpstreamError naming what failed when anything does not hold."""
+    try:
+        key = jwt.PyJWKClient(provider.jwks_uri, timeout=10).get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=list(provider.algorithms),
+            audience=client_id,
+            issuer=provider.issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.PyJWKClientConnectionError:
+        raise UpstreamError(f"cannot fetch the signing keys of {provider.issuer}") from None
+    except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+        raise _rejected(provider, str(exc)) from None
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if len(audiences) > 1 and claims.get("azp") != client_id:
+        raise _rejected(provider, "azp does not name this client")
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise _rejected(provider, "nonce does not match this sign-in")
+    return claims
+
+
+def _rejected(provider: Provider, reason: str) -> UpstreamError:
+    return UpstreamError(f"the id_token from {provider.issuer} was rejected: {reason}")

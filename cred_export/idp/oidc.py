@@ -1,0 +1,127 @@
+"""OpenID Connect client calls: discovery, code exchange, device authorization, refresh."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from cred_export import http
+from cred_export.errors import UpstreamError, sign_in_required
+from cred_export.idp.profiles import OidcProfile
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_SAFE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """The parts of a provider's discovery document cred-export uses."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    device_authorization_endpoint: str | None
+    algorithms: tuple[str, ...]
+
+
+def discover(profile: OidcProfile) -> Provider:
+    url = http.check_url(profile.issuer.rstrip("/"), "issuer") + "/.well-known/openid-configuration"
+    doc = http.get_json(url)
+    if doc.get("issuer") != profile.issuer:
+        raise UpstreamError(
+            f"{url} names issuer {doc.get('issuer')!r}, not {profile.issuer!r}; set issuer to the exact value"
+        )
+    try:
+        algorithms = [
+            a for a in doc.get("id_token_signing_alg_values_supported", ["RS256"]) if a in _SAFE_ALGORITHMS
+        ]
+        return Provider(
+            issuer=doc["issuer"],
+            authorization_endpoint=http.check_url(doc["authorization_endpoint"], "authorization_endpoint"),
+            token_endpoint=http.check_url(doc["token_endpoint"], "token_endpoint"),
+            jwks_uri=http.check_url(doc["jwks_uri"], "jwks_uri"),
+            device_authorization_endpoint=doc.get("device_authorization_endpoint"),
+            algorithms=tuple(algorithms) or ("RS256",),
+        )
+    except (KeyError, TypeError):
+        raise UpstreamError(f"{url} is not a complete OpenID Provider configuration") from None
+
+
+def token_request(
+    profile: OidcProfile, provider: Provider, form: dict[str, str], client_secret: str | None
+) -> dict[str, Any]:
+    """POST to the token endpoint with the client's authentication (client_secret_post or none)."""
+    body = {**form, "client_id": profile.client_id}
+    if client_secret:
+        body["client_secret"] = client_secret
+    return http.post_form(provider.token_endpoint, body)
+
+
+def refused(profile: OidcProfile, error: http.OAuthError, what: str) -> Exception:
+    """The failure an OAuth error response means: sign in again, or the provider refused."""
+    if error.error in ("invalid_grant", "access_denied", "expired_token", "login_required"):
+        return sign_in_required(profile.name, f"{what} was refused: {error.error}")
+    return UpstreamError(f"the identity provider refused {what} for profile {profile.name!r}: {error.error}")
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_at: float  # monotonic clock
+    interval: float
+
+
+def start_device(profile: OidcProfile, provider: Provider, client_secret: str | None) -> DeviceAuthorization:
+    if not provider.device_authorization_endpoint:
+        raise UpstreamError(f"{profile.issuer} does not offer the device authorization grant; use --browser")
+    form = {"client_id": profile.client_id, "scope": " ".join(profile.scopes)}
+    if client_secret:
+        form["client_secret"] = client_secret
+    try:
+        data = http.post_form(http.check_url(provider.device_authorization_endpoint, "device endpoint"), form)
+    except http.OAuthError as exc:
+        raise refused(profile, exc, "device authorization") from None
+    return DeviceAuthorization(
+        device_code=str(data["device_code"]),
+        user_code=str(data["user_code"]),
+        verification_uri=str(data.get("verification_uri") or data.get("verification_url")),
+        verification_uri_complete=str(
+            data.get("verification_uri_complete")
+            or data.get("verification_uri")
+            or data.get("verification_url")
+        ),
+        expires_at=time.monotonic() + int(data.get("expires_in", 600)),
+        interval=max(1, int(data.get("interval", 5))),
+    )
+
+
+def poll_device(
+    profile: OidcProfile,
+    provider: Provider,
+    device: DeviceAuthorization,
+    client_secret: str | None,
+    deadline: float,
+) -> dict[str, Any]:
+    """Poll the token endpoint until approval (RFC 8628 sections 3.4 and 3.5), expiry, or `deadline`."""
+    interval = device.interval
+    form = {"grant_type": DEVICE_GRANT, "device_code": device.device_code}
+    while time.monotonic() + interval <= min(deadline, device.expires_at):
+        time.sleep(interval)
+        try:
+            return token_request(profile, provider, form, client_secret)
+        except http.OAuthError as exc:
+            if exc.error == "authorization_pending":
+                continue
+            if exc.error == "slow_down":
+                interval += 5
+                continue
+            raise refused(profile, exc, "the device sign-in") from None
+    why = (
+        "the device code expired" if time.monotonic() >= device.expires_at - interval else "sign-in timed out"
+    )
+    raise sign_in_required(profile.name, why)

@@ -1,0 +1,68 @@
+"""OIDC id_token → AWS: STS AssumeRoleWithWebIdentity or a Cognito identity pool.
+
+Both calls are unsigned: they never touch another profile's credentials, so they cannot
+recurse into the profile chain.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from botocore import UNSIGNED
+from botocore.config import Config
+
+from cred_export import log
+from cred_export.idp.oidc_session import IdToken
+from cred_export.idp.profiles import OidcProfile
+from cred_export.sources.session_token import keys_from_sts
+from cred_export.sts import (
+    CLIENT_CONFIG,
+    Keys,
+    botocore_session,
+    call_with_duration_fallback,
+    upstream_errors,
+)
+
+_UNSIGNED = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
+
+
+def session_name(claims: dict[str, Any]) -> str:
+    """RoleSessionName from the email (else subject), within STS's rules: [\\w+=,.@-]{2,64}."""
+    raw = str(claims.get("email") or claims.get("sub") or "cred-export")
+    cleaned = re.sub(r"[^\w+=,.@-]", "-", raw, flags=re.ASCII)[:64]
+    return cleaned if len(cleaned) >= 2 else f"{cleaned}--"[:2]
+
+
+def assume_role(profile: OidcProfile, id_token: IdToken) -> Keys:
+    sts = botocore_session(None).create_client(
+        "sts", region_name=profile.region or "us-east-1", config=_UNSIGNED
+    )
+    name = session_name(id_token.claims)
+
+    def call(seconds: int | None) -> dict:
+        return sts.assume_role_with_web_identity(
+            RoleArn=profile.role_arn,
+            RoleSessionName=name,
+            WebIdentityToken=id_token.token,
+            DurationSeconds=seconds or 3600,
+        )
+
+    log.debug(f"profile {profile.name}: STS AssumeRoleWithWebIdentity {profile.role_arn} as {name}")
+    with upstream_errors(f"STS AssumeRoleWithWebIdentity {profile.role_arn}", profile.name):
+        response = call_with_duration_fallback(call, profile.duration_seconds, profile.name)
+    return keys_from_sts(response["Credentials"])
+
+
+def cognito_credentials(profile: OidcProfile, id_token: IdToken) -> Keys:
+    client = botocore_session(None).create_client(
+        "cognito-identity", region_name=profile.region or "us-east-1", config=_UNSIGNED
+    )
+    logins = {profile.cognito_provider: id_token.token}
+    log.debug(
+        f"profile {profile.name}: Cognito GetId + GetCredentialsForIdentity ({profile.identity_pool_id})"
+    )
+    with upstream_errors("Cognito GetCredentialsForIdentity", profile.name):
+        identity = client.get_id(IdentityPoolId=profile.identity_pool_id, Logins=logins)["IdentityId"]
+        data = client.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+    return Keys(data["AccessKeyId"], data["SecretKey"], data["SessionToken"], data["Expiration"].timestamp())
