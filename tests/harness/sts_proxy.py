@@ -32,6 +32,7 @@ class StsProxy:
         self.max_session_duration = 3600
         self.fault: str | None = None  # None, "close", "500", "503", "throttle", "hang"
         self.delay = 0.0
+        self.saml_certificate: bytes | None = None  # set: AssumeRoleWithSAML checks signatures
         self._lock = threading.Lock()
         self._http = LoopbackServer(self._handler())
 
@@ -46,9 +47,26 @@ class StsProxy:
         self.max_session_duration = 3600
         self.fault = None
         self.delay = 0.0
+        self.saml_certificate = None
 
     def close(self) -> None:
         self._http.close()
+
+    def _check_saml(self, form: dict[str, str]) -> tuple[str | None, str]:
+        """What STS checks and moto does not: the signature and that the role pair is granted.
+
+        Returns the refusal (or None) and the assertion narrowed to the chosen role for moto.
+        """
+        from harness import saml_idp
+
+        try:
+            assertion = saml_idp.verify(form.get("SAMLAssertion", ""), self.saml_certificate or b"")
+        except Exception:
+            return "The SAML assertion signature is not valid", ""
+        wanted = f"{form.get('RoleArn')},{form.get('PrincipalArn')}"
+        if wanted not in saml_idp.granted_roles(assertion):
+            return "The SAML assertion does not grant this role", ""
+        return None, saml_idp.single_role_response(form["SAMLAssertion"], wanted)
 
     def _record(self, form: dict[str, str]) -> None:
         with self._lock:
@@ -81,8 +99,16 @@ class StsProxy:
                     )
                 if proxy.fault == "throttle":
                     return self._reply(400, _ERROR_XML.format(code="Throttling", message="Rate exceeded"))
+                if form.get("Action") == "AssumeRoleWithSAML" and proxy.saml_certificate is not None:
+                    refusal, narrowed = proxy._check_saml(form)
+                    if refusal:
+                        return self._reply(
+                            400, _ERROR_XML.format(code="InvalidIdentityToken", message=refusal)
+                        )
+                    sent = {k: v for k, v in form.items() if k != "_signer"} | {"SAMLAssertion": narrowed}
+                    body = urllib.parse.urlencode(sent).encode()
                 duration = int(form.get("DurationSeconds", "0") or 0)
-                if form.get("Action") == "AssumeRole" and duration > proxy.max_session_duration:
+                if form.get("Action", "").startswith("AssumeRole") and duration > proxy.max_session_duration:
                     message = (
                         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
                     )
@@ -91,7 +117,9 @@ class StsProxy:
 
             def _forward(self, body: bytes) -> None:
                 connection = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=10)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
                 headers["Host"] = f"127.0.0.1:{proxy.upstream_port}"
                 connection.request("POST", self.path, body=body, headers=headers)
                 response = connection.getresponse()
