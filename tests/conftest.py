@@ -11,6 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from harness.oidc_provider import AVAILABLE as OIDC_AVAILABLE
+from harness.oidc_provider import OpenIdProvider
+from harness.oidc_provider import ensure_installed as ensure_op_installed
 from harness.sandbox import Sandbox
 from harness.secret_service import AVAILABLE as SECRET_SERVICE_AVAILABLE
 from harness.secret_service import SecretService
@@ -89,3 +92,24 @@ def sso_sandbox(tmp_path: Path, sts: StsProxy, sso: SsoServer) -> Sandbox:
     box = Sandbox(tmp_path, sts.url, {"AWS_ENDPOINT_URL_SSO": sso.url, "AWS_ENDPOINT_URL_SSO_OIDC": sso.url})
     box.write_settings('cache = "file"\n')
     return box
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oidc_op() -> Iterator[OpenIdProvider]:
+    """A real OpenID Provider (oidc-provider on Node) whose client redirects to a fixed port."""
+    if not OIDC_AVAILABLE:
+        if REQUIRE_ALL:
+            pytest.fail("node is required for the OpenID Provider (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
+        pytest.skip("node is not installed: no local OpenID Provider")
+    ensure_op_installed()
+    provider = OpenIdProvider(redirect_port=free_port())
+    yield provider
+    provider.stop()

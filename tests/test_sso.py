@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from harness.sandbox import Sandbox
+from harness.sandbox import Sandbox, read_until_url
 from harness.sso_server import AWS_CLI_TOKEN_FIELDS
 
 START_URL = "https://corp.awsapps.com/start"
@@ -75,19 +75,6 @@ def test_device_code_login_then_export_is_a_hit_with_no_server_request(sso_sandb
     assert export.credentials["AccessKeyId"].startswith("ASIA")
     assert sum(sso.calls.values()) == before  # served from the cache: no portal call
     assert sts.calls == {}
-
-
-def read_until_url(process: subprocess.Popen, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        if not line:
-            break
-        for word in line.split():
-            if word.startswith("http://127.0.0.1"):
-                return word
-    process.kill()
-    raise AssertionError("login printed no URL")
 
 
 def test_browser_login_uses_pkce_and_survives_stray_requests(sso_sandbox, sso, tmp_path):

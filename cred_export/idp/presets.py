@@ -40,8 +40,10 @@ def _keycloak(p: dict[str, Any]) -> dict[str, Any]:
     return {"issuer": f"{base}/realms/{_need(p, 'realm', 'keycloak')}"}
 
 
-def _generic(_p: dict[str, Any]) -> dict[str, Any]:
-    return {}
+def _generic(p: dict[str, Any]) -> dict[str, Any]:
+    # OpenID Connect Core §11: a provider ignores offline_access unless prompt includes consent.
+    scopes = p.get("scopes", DEFAULT_SCOPES)
+    return {"authorize_parameters": {"prompt": "consent"}} if "offline_access" in scopes else {}
 
 
 PRESETS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

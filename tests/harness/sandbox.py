@@ -103,10 +103,12 @@ class Sandbox:
         )
 
     def set_cached_expiry(self, seconds_from_now: int) -> None:
-        """Rewrite the one file-store record so it expires `seconds_from_now` from now."""
+        """Rewrite the one cached credential record so it expires `seconds_from_now` from now."""
         import time
 
-        (path,) = self.cached_files()
+        (path,) = [
+            p for p in self.cached_files() if p.read_text(errors="ignore").startswith("cred-export-record")
+        ]
         lines = path.read_text().split("\n")
         lines[4] = str(int(time.time()) + seconds_from_now)
         path.write_text("\n".join(lines))
@@ -178,3 +180,19 @@ def learn_secrets(stdout: str) -> None:
 def assert_no_leak(text: str) -> None:
     leaked = [value for value in SEEN_SECRETS if value in text]
     assert not leaked, f"secret material on stderr: {len(leaked)} value(s), e.g. ...{leaked[0][-4:]}"
+
+
+def read_until_url(process: subprocess.Popen, containing: str = "", timeout: float = 30) -> str:
+    """The first http://127.0.0.1 URL with `containing` a running command prints (the sign-in link)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            break
+        for word in line.split():
+            if word.startswith("http://127.0.0.1") and containing in word:
+                return word
+    process.kill()
+    raise AssertionError("the command printed no URL")

@@ -99,6 +99,10 @@ class StsProxy:
                     )
                 if proxy.fault == "throttle":
                     return self._reply(400, _ERROR_XML.format(code="Throttling", message="Rate exceeded"))
+                if proxy.fault and proxy.fault[0].isupper():  # any other STS error code, as is
+                    return self._reply(
+                        400, _ERROR_XML.format(code=proxy.fault, message="Injected by the test")
+                    )
                 if form.get("Action") == "AssumeRoleWithSAML" and proxy.saml_certificate is not None:
                     refusal, narrowed = proxy._check_saml(form)
                     if refusal:
