@@ -76,7 +76,7 @@ class LoopbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            timeout = 5  # a client that connects and says nothing cannot stall the wait
+            timeout = 2  # a client that connects and says nothing cannot stall the wait
 
             def log_message(self, *args: object) -> None:  # keep stdout/stderr clean
                 pass
