@@ -12,10 +12,15 @@ import traceback
 import click
 
 from cred_export import __version__, log
+from cred_export.commands.clear import clear
 from cred_export.commands.client_secret import client_secret
+from cred_export.commands.doctor import doctor
 from cred_export.commands.export import export
+from cred_export.commands.iam_policy import iam_policy
 from cred_export.commands.login import login
 from cred_export.commands.options import debug_option
+from cred_export.commands.setup import setup
+from cred_export.commands.status import status
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
 
 
@@ -42,9 +47,8 @@ def cli() -> None:
     """
 
 
-cli.add_command(export)
-cli.add_command(login)
-cli.add_command(client_secret)
+for command in (export, login, client_secret, setup, status, doctor, clear, iam_policy):
+    cli.add_command(command)
 
 
 def run(argv: list[str]) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cred_export import http
 from cred_export.errors import UpstreamError, sign_in_required
 from cred_export.idp.profiles import OidcProfile
+from cred_export.login import device as device_grant
+from cred_export.login.device import DeviceAuthorization
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _SAFE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -66,16 +67,6 @@ def refused(profile: OidcProfile, error: http.OAuthError, what: str) -> Exceptio
     return UpstreamError(f"the identity provider refused {what} for profile {profile.name!r}: {error.error}")
 
 
-@dataclass(frozen=True)
-class DeviceAuthorization:
-    device_code: str = field(repr=False)
-    user_code: str
-    verification_uri: str
-    verification_uri_complete: str
-    expires_at: float  # monotonic clock
-    interval: float
-
-
 def start_device(profile: OidcProfile, provider: Provider, client_secret: str | None) -> DeviceAuthorization:
     if not provider.device_authorization_endpoint:
         raise UpstreamError(f"{profile.issuer} does not offer the device authorization grant; use --browser")
@@ -86,17 +77,15 @@ def start_device(profile: OidcProfile, provider: Provider, client_secret: str | 
         data = http.post_form(http.check_url(provider.device_authorization_endpoint, "device endpoint"), form)
     except http.OAuthError as exc:
         raise refused(profile, exc, "device authorization") from None
-    return DeviceAuthorization(
-        device_code=str(data["device_code"]),
-        user_code=str(data["user_code"]),
-        verification_uri=str(data.get("verification_uri") or data.get("verification_url")),
-        verification_uri_complete=str(
-            data.get("verification_uri_complete")
-            or data.get("verification_uri")
-            or data.get("verification_url")
-        ),
-        expires_at=time.monotonic() + int(data.get("expires_in", 600)),
-        interval=max(1, int(data.get("interval", 5))),
+    url = (
+        data.get("verification_uri_complete") or data.get("verification_uri") or data.get("verification_url")
+    )
+    return DeviceAuthorization.starting_now(
+        str(data["device_code"]),
+        str(data["user_code"]),
+        str(url),
+        int(data.get("expires_in", 600)),
+        int(data.get("interval", 5)),
     )
 
 
@@ -107,21 +96,15 @@ def poll_device(
     client_secret: str | None,
     deadline: float,
 ) -> dict[str, Any]:
-    """Poll the token endpoint until approval (RFC 8628 sections 3.4 and 3.5), expiry, or `deadline`."""
-    interval = device.interval
+    """Poll the token endpoint until approval, expiry, or `deadline` (monotonic)."""
     form = {"grant_type": DEVICE_GRANT, "device_code": device.device_code}
-    while time.monotonic() + interval <= min(deadline, device.expires_at):
-        time.sleep(interval)
+
+    def attempt() -> dict[str, Any] | str:
         try:
             return token_request(profile, provider, form, client_secret)
         except http.OAuthError as exc:
-            if exc.error == "authorization_pending":
-                continue
-            if exc.error == "slow_down":
-                interval += 5
-                continue
+            if exc.error in (device_grant.PENDING, device_grant.SLOW_DOWN):
+                return exc.error
             raise refused(profile, exc, "the device sign-in") from None
-    why = (
-        "the device code expired" if time.monotonic() >= device.expires_at - interval else "sign-in timed out"
-    )
-    raise sign_in_required(profile.name, why)
+
+    return device_grant.poll(device, deadline, profile.name, attempt)

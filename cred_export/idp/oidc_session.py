@@ -18,7 +18,8 @@ from cred_export.idp import oidc
 from cred_export.idp.id_token import validate
 from cred_export.idp.profiles import OidcProfile
 from cred_export.lock import KeyLock
-from cred_export.login.browser import can_open_browser, open_browser
+from cred_export.login.browser import can_open_browser
+from cred_export.login.device import show_device_code, show_sign_in_url
 from cred_export.login.exclusive import exclusive_sign_in
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.sso.oidc import pkce_pair
@@ -125,12 +126,7 @@ def _browser_flow(
     }
     separator = "&" if "?" in provider.authorization_endpoint else "?"
     url = provider.authorization_endpoint + separator + http.urlencode(query)
-    print(
-        f"Sign in to {profile.issuer} in your browser. If it does not open, visit:\n{url}",
-        file=out,
-        flush=True,
-    )
-    open_browser(url)
+    show_sign_in_url(url, profile.issuer, out)
     callback = receiver.wait(deadline)
     if callback is None:
         raise sign_in_required(profile.name, "sign-in was not completed in time")
@@ -152,14 +148,7 @@ def _device_flow(
     profile: OidcProfile, provider: oidc.Provider, secret: str | None, deadline: float, out: TextIO
 ) -> dict[str, Any]:
     device = oidc.start_device(profile, provider, secret)
-    print(
-        f"To sign in to {profile.issuer}, open {device.verification_uri_complete}\n"
-        f"and check that it shows the code {device.user_code}.",
-        file=out,
-        flush=True,
-    )
-    if can_open_browser():
-        open_browser(device.verification_uri_complete)
+    show_device_code(device, profile.issuer, out)
     return oidc.poll_device(profile, provider, device, secret, deadline)
 
 

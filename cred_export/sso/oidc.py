@@ -24,6 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cred_export import __version__, files
 from cred_export.chain import SsoRoot
 from cred_export.errors import UpstreamError, sign_in_required
+from cred_export.login import device as device_grant
+from cred_export.login.device import DeviceAuthorization
 from cred_export.sso import tokens
 from cred_export.sso.tokens import SsoToken
 from cred_export.sts import CLIENT_CONFIG, botocore_session
@@ -196,41 +198,26 @@ def _token_from(
     )
 
 
-@dataclass(frozen=True)
-class DeviceAuthorization:
-    device_code: str = field(repr=False)
-    user_code: str
-    verification_uri: str
-    verification_uri_complete: str
-    expires_at: float  # monotonic clock
-    interval: float
-
-
 def start_device_authorization(root: SsoRoot, oidc: Any, registration: Registration) -> DeviceAuthorization:
     with oidc_errors(root, "device authorization"):
         response = oidc.start_device_authorization(
             clientId=registration.client_id, clientSecret=registration.client_secret, startUrl=root.start_url
         )
-    return DeviceAuthorization(
-        device_code=response["deviceCode"],
-        user_code=response["userCode"],
-        verification_uri=response["verificationUri"],
-        verification_uri_complete=response.get("verificationUriComplete") or response["verificationUri"],
-        expires_at=time.monotonic() + int(response.get("expiresIn", 600)),
-        interval=max(1, int(response.get("interval", 5))),
+    return DeviceAuthorization.starting_now(
+        response["deviceCode"],
+        response["userCode"],
+        response.get("verificationUriComplete") or response["verificationUri"],
+        int(response.get("expiresIn", 600)),
+        int(response.get("interval", 5)),
     )
 
 
 def poll_device_token(
     root: SsoRoot, oidc: Any, registration: Registration, device: DeviceAuthorization, deadline: float
 ) -> SsoToken:
-    """Poll until the user approves (RFC 8628 §3.5), the code expires, or `deadline` (monotonic)."""
-    interval = device.interval
-    while True:
-        wait_until = time.monotonic() + interval
-        if wait_until > min(deadline, device.expires_at):
-            break
-        time.sleep(max(0.0, wait_until - time.monotonic()))
+    """Poll until the user approves, the code expires, or `deadline` (monotonic)."""
+
+    def attempt() -> SsoToken | str:
         try:
             response = oidc.create_token(
                 grantType=DEVICE_GRANT,
@@ -240,18 +227,19 @@ def poll_device_token(
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            if code == "AuthorizationPendingException":
-                continue
-            if code == "SlowDownException":
-                interval += 5
-                continue
+            if code in _STILL_WAITING:
+                return _STILL_WAITING[code]
             with oidc_errors(root, "device sign-in"):
                 raise
         except BotoCoreError:
             with oidc_errors(root, "device sign-in"):
                 raise
-        else:
-            return _token_from(root, response, registration)
-    if time.monotonic() >= device.expires_at - interval:
-        raise sign_in_required(root.profile, "the device code expired before it was approved")
-    raise sign_in_required(root.profile, "sign-in was not completed in time")
+        return _token_from(root, response, registration)
+
+    return device_grant.poll(device, deadline, root.profile, attempt)
+
+
+_STILL_WAITING = {
+    "AuthorizationPendingException": device_grant.PENDING,
+    "SlowDownException": device_grant.SLOW_DOWN,
+}

@@ -15,7 +15,8 @@ from cred_export import errors, log
 from cred_export.chain import SsoRoot
 from cred_export.errors import LoginRequired, UpstreamError
 from cred_export.lock import KeyLock
-from cred_export.login.browser import can_open_browser, open_browser
+from cred_export.login.browser import can_open_browser
+from cred_export.login.device import show_device_code, show_sign_in_url
 from cred_export.login.exclusive import exclusive_sign_in
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.sso import oidc, tokens
@@ -102,12 +103,7 @@ def _browser_flow(root: SsoRoot, client: object, deadline: float, out: TextIO) -
     verifier, challenge = oidc.pkce_pair()
     receiver = LoopbackReceiver(oidc.REDIRECT_PATH, state)
     url = oidc.authorize_url(root, client, registration, receiver.redirect_uri, state, challenge)
-    print(
-        f"Sign in to {root.start_url} in your browser. If it does not open, visit:\n{url}",
-        file=out,
-        flush=True,
-    )
-    open_browser(url)
+    show_sign_in_url(url, root.start_url, out)
     callback = receiver.wait(deadline)
     if callback is None:
         raise sign_in_required(root, "sign-in was not completed in time")
@@ -119,12 +115,5 @@ def _browser_flow(root: SsoRoot, client: object, deadline: float, out: TextIO) -
 def _device_flow(root: SsoRoot, client: object, deadline: float, out: TextIO) -> SsoToken:
     registration = oidc.register(root, client, for_browser=False)
     device = oidc.start_device_authorization(root, client, registration)
-    print(
-        f"To sign in to {root.start_url}, open {device.verification_uri_complete}\n"
-        f"and check that it shows the code {device.user_code}.",
-        file=out,
-        flush=True,
-    )
-    if can_open_browser():
-        open_browser(device.verification_uri_complete)
+    show_device_code(device, root.start_url, out)
     return oidc.poll_device_token(root, client, registration, device, deadline)
