@@ -180,7 +180,9 @@ def learn_secrets(stdout: str) -> None:
 
 def assert_no_leak(text: str) -> None:
     leaked = [value for value in SEEN_SECRETS if value in text]
-    assert not leaked, f"secret material on stderr: {len(leaked)} value(s), e.g. ...{leaked[0][-4:]} ({len(leaked[0])} chars)"
+    assert not leaked, (
+        f"secret material on stderr: {len(leaked)} value(s), e.g. …{leaked[0][-4:]} ({len(leaked[0])} chars)"
+    )
 
 
 def read_until_url(process: subprocess.Popen, containing: str = "", timeout: float = 30) -> str:
