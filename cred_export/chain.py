@@ -142,6 +142,7 @@ class RoleHop:
     role_session_name: str | None
     duration_seconds: int | None
     mfa_serial: str | None
+    mfa_process: str | None = None  # how `login` gets a code; not part of the cache key
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,10 @@ class Chain:
     def mfa_serial(self) -> str | None:
         return next((hop.mfa_serial for hop in self.roles if hop.mfa_serial), None)
 
+    @property
+    def mfa_process(self) -> str | None:
+        return next((hop.mfa_process for hop in self.roles if hop.mfa_serial), None)
+
     def describe(self) -> str:
         return " → ".join([self.root.describe(), *(f"role {hop.role_arn}" for hop in self.roles)])
 
@@ -164,7 +169,7 @@ class Chain:
         return digest(
             {
                 "root": self.root.identity(),
-                "roles": [asdict(hop) | {"profile": None} for hop in self.roles],
+                "roles": [asdict(hop) | {"profile": None, "mfa_process": None} for hop in self.roles],
             }
         )
 
@@ -308,6 +313,7 @@ def _role_hop(name: str, settings: dict[str, str]) -> RoleHop:
         role_session_name=settings.get("role_session_name") or None,
         duration_seconds=_duration(name, settings.get("duration_seconds")),
         mfa_serial=settings.get("mfa_serial") or None,
+        mfa_process=settings.get("mfa_process") or None,
     )
 
 

@@ -73,8 +73,12 @@ def _may_sign_in_from_export(chain: Chain, settings: Settings) -> bool:
 
 
 def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
-    """The interactive sign-in the chain's root needs (SSO, OIDC or SAML); none for the others."""
-    if isinstance(chain.root, SsoRoot):
+    """The interactive sign-in the chain needs (MFA, SSO, OIDC or SAML); none for the others."""
+    if chain.mfa_serial:
+        from cred_export.login import mfa
+
+        mfa.sign_in(chain, store, deadline=deadline, out=out)
+    elif isinstance(chain.root, SsoRoot):
         from cred_export.sso import session
 
         session.sign_in(chain.root, flow=flow, deadline=deadline, out=out)

@@ -215,7 +215,7 @@ def test_mfa_session_in_the_cache_is_used_for_the_chain(sandbox, sts, tmp_path):
     )
     import subprocess
 
-    subprocess.run([sys.executable, str(seed)], env=sandbox.env, check=True, timeout=30)
+    subprocess.run([sys.executable, str(seed)], env=sandbox.env, cwd=tmp_path, check=True, timeout=30)
     result = sandbox.run("--profile", "role1")
     assert result.code == 0, result.stderr
     assert [r["_signer"] for r in sts.requests] == ["ASIAMFASESSION000001"]

@@ -24,6 +24,7 @@ def loaded_modules_on_hit(box, profile: str) -> set[str]:  # type: ignore[no-unt
     completed = subprocess.run(
         [sys.executable, "-c", PROBE, "--profile", profile],
         env=box.env,
+        cwd=box.root,  # not the checkout: import the installed package
         capture_output=True,
         text=True,
         timeout=60,

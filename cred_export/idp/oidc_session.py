@@ -42,6 +42,18 @@ def client_secret_key(profile: OidcProfile) -> str:
     return _key(profile, "client-secret")
 
 
+def session_keys(profile: OidcProfile) -> list[str]:
+    """The store entries of a sign-in session (not the client secret, which is configuration)."""
+    return [_key(profile, "refresh"), _key(profile, "id-token")]
+
+
+def stored_session(store: Store, profile: OidcProfile) -> tuple[float | None, bool]:
+    """(the stored id_token's expiry, whether a refresh token is kept), read without network."""
+    expiry, _, _ = (store.get_text(_key(profile, "id-token")) or "").partition("\n")
+    renewable = store.get_text(_key(profile, "refresh")) is not None
+    return (float(expiry) if expiry.isdigit() else None), renewable
+
+
 def usable_id_token(root: OidcRoot, store: Store) -> IdToken:
     """A validated id_token with time left, renewing silently; LoginRequired otherwise."""
     profile = root.settings

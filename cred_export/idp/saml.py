@@ -4,44 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
-import shlex
-import subprocess
-import time
 
+from cred_export.children import run_for_output
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.idp.profiles import SamlProfile
 
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 _SAML_NS = "{urn:oasis:names:tc:SAML:2.0:assertion}"
-_MAX_OUTPUT = 1 << 20
 
 
 def run_assertion_command(profile: SamlProfile, deadline: float) -> str:
-    """The base64 SAMLResponse the command prints. Its stdin is closed, its stderr is the user's.
-
-    Run without a shell; it gets cred-export's environment, never a secret of ours.
-    """
-    try:
-        argv = shlex.split(profile.assertion_command)
-    except ValueError as exc:
-        raise ConfigError(f"profile {profile.name!r}: assertion_command cannot be parsed: {exc}") from None
-    try:
-        completed = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            timeout=max(1.0, deadline - time.monotonic()),
-            env=dict(os.environ),
-            check=False,
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"profile {profile.name!r}: assertion_command {argv[0]!r} not found") from None
-    except subprocess.TimeoutExpired:
-        raise UpstreamError(f"profile {profile.name!r}: assertion_command did not finish in time") from None
-    if completed.returncode != 0:
-        raise UpstreamError(f"profile {profile.name!r}: assertion_command exited with {completed.returncode}")
-    assertion = completed.stdout[:_MAX_OUTPUT].decode("ascii", "replace").strip()
+    """The base64 SAMLResponse the command prints (see cred_export.children for how it runs)."""
+    assertion = run_for_output(profile.assertion_command, "assertion_command", profile.name, deadline).strip()
     roles_in(assertion, profile.name)  # fail now, clearly, if it is not an assertion
     return assertion
 

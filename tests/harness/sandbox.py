@@ -124,6 +124,7 @@ class Sandbox:
         completed = subprocess.run(
             [sys.executable, "-c", code, profile],
             env=self.env,
+            cwd=self.root,  # not the checkout: import the installed package
             capture_output=True,
             text=True,
             timeout=30,

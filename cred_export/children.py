@@ -1,0 +1,46 @@
+"""Commands cred-export runs for the user (mfa_process, assertion_command): no shell, no stdin,
+bounded, and an environment without any AWS secret."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+
+from cred_export.errors import ConfigError, UpstreamError
+
+_SECRET_VARIABLES = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+)
+MAX_OUTPUT = 1 << 20
+
+
+def child_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name not in _SECRET_VARIABLES}
+
+
+def run_for_output(command: str, what: str, profile: str, deadline: float) -> str:
+    """The command's stdout (its stderr is the user's terminal); errors name `what` and `profile`."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"profile {profile!r}: {what} cannot be parsed: {exc}") from None
+    if not argv:
+        raise ConfigError(f"profile {profile!r}: {what} is empty")
+    try:
+        completed = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            env=child_environment(),
+            check=False,
+            timeout=max(1.0, deadline - time.monotonic()),
+        )
+    except (FileNotFoundError, PermissionError):
+        raise ConfigError(f"profile {profile!r}: {what} {argv[0]!r} not found or not executable") from None
+    except subprocess.TimeoutExpired:
+        raise UpstreamError(f"profile {profile!r}: {what} did not finish in time") from None
+    if completed.returncode != 0:
+        raise UpstreamError(f"profile {profile!r}: {what} exited with {completed.returncode}")
+    return completed.stdout[:MAX_OUTPUT].decode("utf-8", "replace")
