@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import click
 
+from cred_export.commands.options import debug_option
+
 
 @click.command("iam-policy")
-def iam_policy() -> None:
-    """Print the IAM policy Claude Code needs."""
-    from cred_export.errors import ConfigError
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="MODEL",
+    help="Allow only this model: an inference profile id (global.anthropic.claude-sonnet-4-6), a"
+    " foundation model id or an application inference profile ARN. Repeatable.",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Allow calls only in this region (default: any). Repeatable.",
+)
+@click.option("--account", metavar="ID", help="Allow only this account's inference profiles (default: any).")
+@debug_option
+def iam_policy(models: tuple[str, ...], regions: tuple[str, ...], account: str | None) -> None:
+    """Print the IAM policy Claude Code needs on Amazon Bedrock (JSON, on stdout)."""
+    import json
 
-    raise ConfigError("iam-policy is not available yet")
+    from cred_export.iam_policy import build_policy
+
+    policy = build_policy(models, regions, account)
+    click.echo(json.dumps(policy, indent=2))

@@ -1,8 +1,20 @@
-"""`cred-export setup claude`: wire Claude Code to cred-export (user or managed settings)."""
+"""`cred-export setup claude`: wire Claude Code to cred-export (user or managed settings).
+
+Messages go to stderr; stdout carries only a document (`--managed`, `--dry-run`'s diff).
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+from cred_export import log
+from cred_export.commands.options import debug_option
+
+_OS_NAMES = {"macos": "macOS", "linux": "Linux/WSL", "windows": "Windows"}
 
 
 @click.group()
@@ -11,8 +23,161 @@ def setup() -> None:
 
 
 @setup.command()
-def claude() -> None:
-    """Merge cred-export's hooks into Claude Code's settings."""
+@click.option(
+    "--profile",
+    "-p",
+    metavar="NAME",
+    help="AWS profile the hooks use (default: $AWS_PROFILE, else 'default').",
+)
+@click.option(
+    "--region",
+    metavar="REGION",
+    help="Bedrock region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile's region).",
+)
+@click.option("--model", metavar="MODEL", help="ANTHROPIC_MODEL: an inference profile id or ARN.")
+@click.option("--haiku-model", metavar="MODEL", help="ANTHROPIC_DEFAULT_HAIKU_MODEL (the small, fast model).")
+@click.option("--guardrail", metavar="ID:VERSION", help="Send every request through this Bedrock guardrail.")
+@click.option("--managed", is_flag=True, help="Print a managed-settings.json document for IT instead.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="With --managed: write the document to FILE instead of stdout.",
+)
+@click.option(
+    "--executable",
+    metavar="PATH",
+    help="The cred-export path the hooks run (default: this program's installed path).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the change to settings.json as a diff; write nothing.")
+@debug_option
+def claude(
+    profile: str | None,
+    region: str | None,
+    model: str | None,
+    haiku_model: str | None,
+    guardrail: str | None,
+    managed: bool,
+    output: str | None,
+    executable: str | None,
+    dry_run: bool,
+) -> None:
+    """Merge cred-export's hooks into Claude Code's user settings (~/.claude/settings.json)."""
+    from cred_export.claude_setup import Wiring, executable_path, model_warning, region_for
+    from cred_export.fastpath import choose_profile
+
+    _check_flags(managed, output, dry_run)
+    name, _named = choose_profile(profile)
+    profile_region = _check_profile(name, lenient=managed)
+    wiring = Wiring(
+        executable=executable_path(executable),
+        profile=name,
+        region=region_for(region, profile_region),
+        model=model,
+        haiku_model=haiku_model,
+        guardrail=guardrail,
+    )
+    document = wiring.document()
+    for flag, value in (("--model", model), ("--haiku-model", haiku_model)):
+        warning = model_warning(flag, value)
+        if warning:
+            log.warn(warning)
+    if managed:
+        _emit_managed(document, output)
+    else:
+        _update_user_settings(document, name, dry_run)
+
+
+def _check_flags(managed: bool, output: str | None, dry_run: bool) -> None:
     from cred_export.errors import ConfigError
 
-    raise ConfigError("setup claude is not available yet")
+    if output and not managed:
+        raise ConfigError("--output goes with --managed; user settings are always Claude Code's own file")
+    if dry_run and managed:
+        raise ConfigError("--dry-run is for user settings; --managed without --output writes nothing")
+
+
+def _check_profile(name: str, *, lenient: bool) -> str | None:
+    """Fail on a profile that does not resolve (warn only for --managed); its `region`, if any.
+
+    The hooks always name the profile, so it is resolved as a named profile.
+    """
+    from cred_export.aws_config import load_aws_config
+    from cred_export.errors import ConfigError
+    from cred_export.exporter import resolve
+    from cred_export.settings import load_settings
+
+    try:
+        resolve(name, True, load_settings())
+    except ConfigError as exc:
+        if not lenient:
+            raise
+        log.warn(f"{exc}; define it on the machines that get these managed settings")
+    return load_aws_config().profiles.get(name, {}).get("region")
+
+
+def _update_user_settings(document: dict[str, Any], profile: str, dry_run: bool) -> None:
+    from cred_export import claude_setup
+    from cred_export.claude_code import user_settings_path
+    from cred_export.errors import ConfigError
+
+    path = user_settings_path()
+    current = claude_setup.read_settings(path)
+    after = claude_setup.merged(current.data, document)
+    if after == current.data:
+        _say(f"{path} is already configured for profile {profile}; nothing changed")
+        _warn_if_overridden(document)
+        return
+    new_text = claude_setup.render(after, like=current.text)
+    changed = ", ".join(claude_setup.changed_keys(current.data, after))
+    if dry_run:
+        sys.stdout.write(claude_setup.unified_diff(path, current.text, new_text))
+        _say(f"dry run: would set {changed} in {path}; nothing written")
+        return
+    try:
+        backup = claude_setup.replace_settings(current, new_text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {exc.filename or path}: {exc.strerror}") from None
+    verb = "updated" if current.raw is not None else "created"
+    kept = f" (previous version in {backup})" if backup else ""
+    _say(f"{verb} {path}: set {changed}{kept}")
+    _warn_if_overridden(document)
+
+
+def _warn_if_overridden(document: dict[str, Any]) -> None:
+    """Managed or project settings that set a hook differently win over user settings: say so."""
+    from cred_export.claude_code import HOOKS, effective
+
+    for key in HOOKS:
+        found = effective(key)
+        if found is not None and found[1].name != "user" and found[0] != document[key]:
+            layer = found[1]
+            log.warn(f"{layer.path} ({layer.name} settings) sets {key} too, and wins over user settings")
+            return
+
+
+def _emit_managed(document: dict[str, Any], output: str | None) -> None:
+    import json
+
+    from cred_export.claude_code import MANAGED_SETTINGS_PATHS
+    from cred_export.claude_setup import file_mode, write_atomically
+    from cred_export.errors import ConfigError
+
+    text = json.dumps(document, indent=2) + "\n"
+    places = "; ".join(f"{_OS_NAMES[key]}: {path}" for key, path in MANAGED_SETTINGS_PATHS.items())
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        _say(f"install this as managed-settings.json — {places}")
+        return
+    target = Path(output).absolute()
+    try:
+        write_atomically(target, text.encode("utf-8"), file_mode(target))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
+    _say(f"wrote {target}; install it as managed-settings.json — {places}")
+
+
+def _say(message: str) -> None:
+    click.echo(f"cred-export: {message}", err=True)
