@@ -54,7 +54,7 @@ for command in (export, login, client_secret, setup, status, doctor, clear, iam_
 def run(argv: list[str]) -> int:
     """Run the CLI on argv; returns the process exit code."""
     try:
-        cli.main(args=argv, prog_name="cred-export", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="cred-export", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -74,7 +74,7 @@ def run(argv: list[str]) -> int:
         _traceback_if_debugging()
         log.error(f"unexpected error: {type(exc).__name__} (run with --debug for details)")
         return EXIT_UNEXPECTED
-    return 0
+    return code if isinstance(code, int) else 0  # a command's ctx.exit(n)
 
 
 def _traceback_if_debugging() -> None:

@@ -23,11 +23,14 @@ from cred_export.stores.file_store import FileStore
 KEYRING_RETRY_SECONDS = 300
 
 
-def export(profile: str, profile_named: bool, *, grace: bool = True) -> Credentials:
+def export(
+    profile: str, profile_named: bool, *, grace: bool = True, allow_sign_in: bool = True
+) -> Credentials:
     """Credentials for the profile, from the cache or upstream.
 
     With `grace`, a failed refresh still hands out cached credentials that have a few minutes
     left (with a warning); `login` turns that off, since it is there to fix exactly that.
+    `allow_sign_in=False` never starts an interactive sign-in, whatever `login_from_export` says.
     """
     fingerprint = memo.fingerprint(profile, profile_named)  # before reading what it describes
     settings = load_settings()
@@ -41,7 +44,14 @@ def export(profile: str, profile_named: bool, *, grace: bool = True) -> Credenti
     _remember(fingerprint, key, choice, settings)
     _adopt_fallback_entry(choice, key)
     detach_stdin()
-    return obtain(choice.store, key, settings, lambda: _fetch(chain, choice, settings), profile, grace=grace)
+    return obtain(
+        choice.store,
+        key,
+        settings,
+        lambda: _fetch(chain, choice, settings, allow_sign_in),
+        profile,
+        grace=grace,
+    )
 
 
 def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
@@ -51,11 +61,11 @@ def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
     )
 
 
-def _fetch(chain: Chain, choice: Choice, settings: Settings) -> Credentials:
+def _fetch(chain: Chain, choice: Choice, settings: Settings, allow_sign_in: bool) -> Credentials:
     try:
         root = _mfa_session(chain, choice) if chain.mfa_serial else sources.root_keys(chain, choice.store)
     except LoginRequired:
-        if not _may_sign_in_from_export(chain, settings):
+        if not (allow_sign_in and _may_sign_in_from_export(chain, settings)):
             raise
         log.warn(f"profile {chain.profile} needs a sign-in; opening the browser", topic="sign-in")
         deadline = time.monotonic() + settings.login_timeout_seconds

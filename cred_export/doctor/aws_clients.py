@@ -1,0 +1,39 @@
+"""botocore clients for doctor's AWS calls: the profile's endpoint settings, bounded like export's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from cred_export.credentials import Credentials
+from cred_export.sts import CLIENT_CONFIG, botocore_session
+
+_UNSIGNED_CONFIG = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
+
+
+def signed_client(service: str, profile: str, creds: Credentials, region: str | None = None) -> Any:
+    """A client signed with `creds`; honours AWS_ENDPOINT_URL_<SERVICE> and `[services]` sections."""
+    return _session(profile).create_client(
+        service,
+        region_name=region,
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        aws_session_token=creds.session_token,
+        config=CLIENT_CONFIG,
+    )
+
+
+def unsigned_client(service: str, profile: str) -> Any:
+    """A client that signs nothing (for calls that only need an answer, such as the clock)."""
+    return _session(profile).create_client(service, config=_UNSIGNED_CONFIG)
+
+
+def _session(profile: str) -> Any:
+    """The profile's botocore session; profiles botocore does not know (cred-export's own) get none."""
+    try:
+        return botocore_session(profile)
+    except ProfileNotFound:
+        return botocore_session(None)

@@ -1,0 +1,265 @@
+"""A local stand-in for Amazon Bedrock's control plane (moto has no ListInferenceProfiles).
+
+Point botocore at it with ``AWS_ENDPOINT_URL_BEDROCK`` (``server.url``). It speaks the REST-JSON
+shape of botocore's ``bedrock`` service model (2023-04-20) for ``ListInferenceProfiles``:
+
+- ``GET /inference-profiles`` with the query parameters ``maxResults`` (1 to 1000), ``nextToken``
+  and ``type`` (``typeEquals``: ``SYSTEM_DEFINED`` or ``APPLICATION``). Without ``type`` only
+  system-defined profiles are listed, as Bedrock does; application inference profiles are
+  listed with ``type=APPLICATION``.
+- The answer is ``{"inferenceProfileSummaries": [...], "nextToken": "..."}`` (no ``nextToken`` on
+  the last page); each summary carries ``inferenceProfileName``, ``description``, ``createdAt``,
+  ``updatedAt``, ``inferenceProfileArn``, ``models`` (``modelArn``s), ``inferenceProfileId``,
+  ``status`` and ``type``, with ARNs in the region the request was signed for.
+- Requests must be SigV4-signed for service ``bedrock`` (``Authorization: AWS4-HMAC-SHA256
+  Credential=<key id>/<date>/<region>/bedrock/aws4_request, …`` and ``X-Amz-Date``); anything
+  else is refused the way AWS refuses it. Signatures are not verified (the server never sees
+  the secret key).
+- Errors carry ``x-amzn-ErrorType`` and a ``{"message": …}`` body, so botocore raises its
+  modeled exceptions: ``AccessDeniedException`` (403) when ``deny`` is set,
+  ``ValidationException`` (400) for bad parameters, ``UnknownOperationException`` (404).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+
+from harness.loopback import LoopbackServer
+
+ACCOUNT = "123456789012"
+CREATED = "2025-09-29T00:00:00Z"
+MAX_RESULTS = 1000
+# Regions an inference profile's requests may be routed to (its `models` list).
+ROUTES = {
+    "global": ("us-east-1", "us-east-2", "us-west-2"),
+    "us": ("us-east-1", "us-east-2", "us-west-2"),
+    "eu": ("eu-central-1", "eu-west-1", "eu-west-3"),
+}
+DEFAULT_PROFILES = (
+    "global.anthropic.claude-sonnet-4-6",
+    "us.anthropic.claude-sonnet-4-6",
+    "us.anthropic.claude-haiku-4-5",
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str
+    key_id: str
+    region: str
+    query: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ApplicationProfile:
+    """A user-created (APPLICATION) inference profile copying a system-defined one."""
+
+    profile_id: str  # e.g. "a1b2c3d4e5f6"
+    name: str
+    source: str  # the system-defined profile id it copies
+
+
+class BedrockServer:
+    def __init__(self) -> None:
+        self.profiles: list[str] = list(DEFAULT_PROFILES)
+        self.applications: list[ApplicationProfile] = []
+        self.deny = False
+        self.page_size = MAX_RESULTS  # the largest page the server returns, whatever is asked
+        self.calls: Counter[str] = Counter()
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._http = LoopbackServer(self._handler())
+
+    @property
+    def url(self) -> str:
+        return self._http.url
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.requests.clear()
+        self.profiles = list(DEFAULT_PROFILES)
+        self.applications = []
+        self.deny = False
+        self.page_size = MAX_RESULTS
+
+    def close(self) -> None:
+        self._http.close()
+
+    def summaries(self, region: str, kind: str) -> list[dict[str, object]]:
+        """What ListInferenceProfiles lists in `region` for `kind` (SYSTEM_DEFINED or APPLICATION)."""
+        if kind == "APPLICATION":
+            return [_application_summary(app, region) for app in self.applications]
+        return [_system_summary(profile_id, region) for profile_id in self.profiles]
+
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self.calls[request.operation] += 1
+            self.requests.append(request)
+
+    def _handler(self):  # type: ignore[no-untyped-def]
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                if url.path != "/inference-profiles":
+                    return self._error(404, "UnknownOperationException", "Unknown operation")
+                scope = _signing_scope(self.headers.get("Authorization", ""))
+                if scope is None or not self.headers.get("X-Amz-Date"):
+                    return self._error(
+                        403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+                    )
+                key_id, region, service = scope
+                if service != "bedrock":
+                    return self._error(
+                        403,
+                        "InvalidSignatureException",
+                        "Credential should be scoped to correct service: 'bedrock'.",
+                    )
+                query = dict(urllib.parse.parse_qsl(url.query))
+                server._record(Request("ListInferenceProfiles", key_id, region, query))
+                if server.deny:
+                    return self._error(403, "AccessDeniedException", _denied_message(key_id))
+                try:
+                    page = server._page(region, query)
+                except ValueError as exc:
+                    return self._error(400, "ValidationException", str(exc))
+                self._reply(200, page)
+
+            def do_POST(self) -> None:
+                self._error(404, "UnknownOperationException", "Unknown operation")
+
+            def _error(self, status: int, code: str, message: str) -> None:
+                self._reply(status, {"message": message}, error_type=code)
+
+            def _reply(self, status: int, body: dict[str, object], error_type: str | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+                if error_type:
+                    self.send_header(
+                        "x-amzn-ErrorType",
+                        f"{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/",
+                    )
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def _page(self, region: str, query: dict[str, str]) -> dict[str, object]:
+        kind = query.get("type", "SYSTEM_DEFINED")
+        if kind not in ("SYSTEM_DEFINED", "APPLICATION"):
+            raise ValueError(
+                f"1 validation error detected: Value '{kind}' at 'typeEquals' failed to satisfy constraint"
+            )
+        size = _max_results(query.get("maxResults"))
+        start = _start(query.get("nextToken"))
+        items = self.summaries(region, kind)
+        end = start + min(size, self.page_size)
+        page: dict[str, object] = {"inferenceProfileSummaries": items[start:end]}
+        if end < len(items):
+            page["nextToken"] = _token(end)
+        return page
+
+
+def _max_results(raw: str | None) -> int:
+    if raw is None:
+        return MAX_RESULTS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_RESULTS:
+        raise ValueError(
+            f"1 validation error detected: Value '{raw}' at 'maxResults' failed to satisfy constraint"
+        )
+    return int(raw)
+
+
+def _token(offset: int) -> str:
+    return f"page-{offset}"
+
+
+def _start(token: str | None) -> int:
+    if token is None:
+        return 0
+    prefix, _, offset = token.partition("-")
+    if prefix != "page" or not offset.isdigit():
+        raise ValueError("The pagination token is invalid.")
+    return int(offset)
+
+
+def _signing_scope(authorization: str) -> tuple[str, str, str] | None:
+    """(key id, region, service) of a SigV4 Authorization header, or None if it is not one."""
+    algorithm, _, rest = authorization.partition(" ")
+    if algorithm != "AWS4-HMAC-SHA256" or "Signature=" not in rest or "SignedHeaders=" not in rest:
+        return None
+    credential = rest.partition("Credential=")[2].split(",", 1)[0]
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0]:
+        return None
+    return parts[0], parts[2], parts[3]
+
+
+def _denied_message(key_id: str) -> str:
+    return (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/caller/{key_id[-4:]} is not authorized to perform:"
+        f" bedrock:ListInferenceProfiles on resource: arn:aws:bedrock:*:{ACCOUNT}:inference-profile/*"
+        " because no identity-based policy allows the bedrock:ListInferenceProfiles action"
+    )
+
+
+def _system_summary(profile_id: str, region: str) -> dict[str, object]:
+    geo, _, model = profile_id.partition(".")
+    return {
+        "inferenceProfileName": _display_name(geo, model),
+        "description": f"Routes requests to {_display_name('', model).strip()} in {geo.upper()} regions.",
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+        "inferenceProfileArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{profile_id}",
+        "models": [
+            {"modelArn": f"arn:aws:bedrock:{route}::foundation-model/{model}"}
+            for route in ROUTES.get(geo, (region,))
+        ],
+        "inferenceProfileId": profile_id,
+        "status": "ACTIVE",
+        "type": "SYSTEM_DEFINED",
+    }
+
+
+def _application_summary(app: ApplicationProfile, region: str) -> dict[str, object]:
+    _, _, model = app.source.partition(".")
+    return {
+        "inferenceProfileName": app.name,
+        "description": f"Application profile for {app.name}",
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+        "inferenceProfileArn": application_arn(app.profile_id, region),
+        "models": [{"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model}"}],
+        "inferenceProfileId": app.profile_id,
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+    }
+
+
+def application_arn(profile_id: str, region: str) -> str:
+    return f"arn:aws:bedrock:{region}:{ACCOUNT}:application-inference-profile/{profile_id}"
+
+
+def _display_name(geo: str, model: str) -> str:
+    """`us`, `anthropic.claude-sonnet-4-6` → `US Anthropic Claude Sonnet 4.6`."""
+    words: list[str] = [geo.upper() if len(geo) <= 4 else geo.capitalize()] if geo else []
+    for word in model.replace(".", "-").split("-"):
+        if word.isdigit() and words and words[-1].replace(".", "").isdigit():
+            words[-1] += f".{word}"
+        else:
+            words.append(word if word.isdigit() else word.capitalize())
+    return " ".join(words)
