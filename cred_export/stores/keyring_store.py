@@ -9,6 +9,7 @@ from cred_export.stores import KEYRING_SERVICE, chunks
 
 SERVICE = KEYRING_SERVICE
 DISCOVERY_TIMEOUT = 10.0
+MAX_DUPLICATES = 8
 
 
 class KeyringStore:
@@ -41,7 +42,16 @@ class KeyringStore:
         head, parts = chunks.split(key, text, self.chunk_size)
         for part_key, part in parts:
             self._call(lambda k=part_key, v=part: self._backend.set_password(SERVICE, k, v))
+        self._purge(key)
         self._call(lambda: self._backend.set_password(SERVICE, key, head))
+
+    def _purge(self, name: str) -> None:
+        """Remove every item under `name`: an item another tool wrote (without keyring's own
+        attributes) is not replaced by `set_password` and could shadow the new one forever."""
+        for _ in range(MAX_DUPLICATES):
+            if self._get_text(name) is None:
+                return
+            self._call(lambda: _delete_quietly(self._backend, name))
 
     def delete(self, key: str) -> None:
         head = self._get_text(key)
