@@ -4,11 +4,13 @@ Run with the project's own interpreter, so `python -c pass` is the same Python t
 console script uses:
 
     .venv/bin/python benchmarks/run.py [--runs 25] [--warmups 3] [--json results.json]
+                                       [--bundle dist/bundle/cred-export]
 
 Everything runs on 127.0.0.1 and is started and stopped here: moto's STS behind the test
 harness's counting proxy, and (when dbus-daemon and gnome-keyring-daemon exist) a private
 Secret Service. Each scenario has its own sandboxed HOME. Scenarios are timed round-robin,
-so drift in machine load touches all of them alike.
+so drift in machine load touches all of them alike. `--bundle` adds the self-contained
+one-dir bundle (packaging/linux/build-bundle.sh) as a cache-hit row beside the console script.
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ class Budget:
 
 BUDGETS = (
     Budget("file-store hit vs python -c pass", "hit_file", "python_pass", 2.5),
+    Budget("bundled file-store hit vs python -c pass", "hit_bundle_file", "python_pass", 2.5),
     Budget("Secret Service hit vs python -c pass", "hit_secret_service", "python_pass", 5.0),
+    Budget("bundled Secret Service hit vs python -c pass", "hit_bundle_secret_service", "python_pass", 5.0),
     Budget("cache miss vs bare boto3 assume_role", "miss_assume_role", "bare_assume_role", 1.3),
 )
 
@@ -81,11 +85,17 @@ def main() -> int:
     parser.add_argument("--warmups", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument("--check", action="store_true", help="exit 2 when a budget is not met")
+    parser.add_argument("--bundle", metavar="PATH", type=Path,
+                        help="also time a one-dir bundle's cache hit (its directory or executable)")
     args = parser.parse_args()
     if args.runs < 1 or args.warmups < 0:
         parser.error("--runs must be at least 1 and --warmups at least 0")
     if not Path(EXECUTABLE).exists():
         parser.error(f"{EXECUTABLE} not found: run this with the project's venv interpreter")
+    bundle = bundle_executable(args.bundle) if args.bundle else None
+    if args.bundle and bundle is None:
+        parser.error(f"--bundle {args.bundle}: no cred-export executable there")
+    cred_exports = {EXECUTABLE} | ({bundle} if bundle else set())
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
 
     try:
@@ -94,10 +104,10 @@ def main() -> int:
             root = Path(stack.enter_context(temp))
             proxy = start_sts(stack)
             keyring_env, note = start_secret_service(stack, root)
-            scenarios = build_scenarios(root, proxy, keyring_env)
+            scenarios = build_scenarios(root, proxy, keyring_env, bundle)
             sts = StsCounter(proxy)
             for scenario in scenarios:
-                prepare(scenario, sts)
+                prepare(scenario, sts, cred_exports)
             measure(scenarios, sts, args.runs, args.warmups)
     except BenchmarkError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
@@ -157,7 +167,15 @@ def sandbox(
     return box
 
 
-def build_scenarios(root: Path, proxy: StsProxy, keyring_env: dict | None) -> list[Scenario]:
+def bundle_executable(path: Path) -> str | None:
+    """The bundle's executable, given the bundle directory or the executable itself."""
+    executable = path / "cred-export" if path.is_dir() else path
+    return str(executable.resolve()) if executable.is_file() else None
+
+
+def build_scenarios(
+    root: Path, proxy: StsProxy, keyring_env: dict | None, bundle: str | None = None
+) -> list[Scenario]:
     file_box = sandbox(root, "file", proxy, 'cache = "file"\n')
     miss_box = sandbox(root, "miss", proxy, 'cache = "none"\n')
     export = [EXECUTABLE, "--profile", PROFILE]
@@ -171,6 +189,10 @@ def build_scenarios(root: Path, proxy: StsProxy, keyring_env: dict | None) -> li
         Scenario("python_pass", "python -c pass", [sys.executable, "-c", "pass"], file_box.env, 0),
         Scenario("hit_file", "cache hit, file store", export, file_box.env, 0),
     ]
+    if bundle is not None:
+        bundle_box = sandbox(root, "bundle", proxy, 'cache = "file"\n')
+        scenarios.append(Scenario("hit_bundle_file", "cache hit, file store (bundle)",
+                                  [bundle, "--profile", PROFILE], bundle_box.env, 0))
     if keyring_env is not None:
         keyring_box = sandbox(root, "keyring", proxy, None, keyring_env)  # default: keyring
         naive = "import keyring; keyring.get_password('cred-export','x')"
@@ -179,6 +201,10 @@ def build_scenarios(root: Path, proxy: StsProxy, keyring_env: dict | None) -> li
             Scenario("keyring_naive", "python: keyring.get_password", [sys.executable, "-c", naive],
                      keyring_box.env, 0),
         ]
+        if bundle is not None:
+            bundle_keyring_box = sandbox(root, "bundle-keyring", proxy, None, keyring_env)
+            scenarios.append(Scenario("hit_bundle_secret_service", "cache hit, Secret Service (bundle)",
+                                      [bundle, "--profile", PROFILE], bundle_keyring_box.env, 0))
     scenarios += [
         Scenario("miss_assume_role", "cache miss, 1 AssumeRole", export, miss_box.env, 1),
         Scenario("bare_assume_role", "bare boto3 assume_role", [sys.executable, str(BARE_SCRIPT)],
@@ -224,14 +250,16 @@ def checked(scenario: Scenario, sts: StsCounter, completed: subprocess.Completed
     return completed
 
 
-def prepare(scenario: Scenario, sts: StsCounter) -> None:
+def prepare(scenario: Scenario, sts: StsCounter, cred_exports: set[str]) -> None:
     """Fill the cache for hit scenarios, and prove each scenario does what its name says."""
-    if scenario.argv[0] == EXECUTABLE:
+    if scenario.argv[0] in cred_exports:
         if scenario.sts_calls == 0:
             checked(scenario, sts, run_once(scenario), expect_calls=1)  # the miss that fills it
         debug = checked(scenario, sts, run_once(scenario, [*scenario.argv, "--debug"]))
         wanted = {
             "hit_file": "cache hit for profile role1 (file)",
+            "hit_bundle_file": "cache hit for profile role1 (file)",
+            "hit_bundle_secret_service": "cache hit for profile role1 (keyring-secret-service)",
             "hit_secret_service": "cache hit for profile role1 (keyring-secret-service)",
         }.get(scenario.name, "STS AssumeRole")
         if wanted not in debug.stderr:

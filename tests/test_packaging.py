@@ -1,7 +1,7 @@
 """Packaging: the wheel and sdist, the one-dir bundle and the Debian package, built and run.
 
-Each artifact is built once per session by the scripts under packaging/ (about a minute and a
-half on 2 cores), into a temporary directory. The .deb is installed on this machine (root only)
+Each artifact is built once per session by the scripts under packaging/ (about a minute on
+2 cores), into a temporary directory. The .deb is installed on this machine (root only)
 and purged when this module's tests are done, which leaves the machine as it was found.
 """
 
@@ -74,21 +74,9 @@ FOREIGN_MODULES = {
     "pkg_resources",
     "build",
 }
-PYZ_SCAN = r"""
-import json, marshal, sys
-from PyInstaller.archive.readers import CArchiveReader
 
-archive = CArchiveReader(sys.argv[1])
-pyz = archive.open_embedded_archive("PYZ.pyz")
-report = {"scripts": sorted(archive.toc), "modules": sorted(pyz.toc), "hits": {}}
-for name in report["modules"]:
-    code = pyz.extract(name)
-    data = marshal.dumps(code) if code is not None else b""
-    hits = [text for text in sys.argv[2:] if text.encode() in data]
-    if hits:
-        report["hits"][name] = hits
-print(json.dumps(report))
-"""
+# What a cache hit must not load (as tests/test_hit_path.py checks for the console script).
+SLOW_PATH_MODULES = {"boto3", "botocore", "click", "keyring", "filelock", "configparser", "tomllib", "json"}
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="builds and runs Linux packages"),
@@ -246,6 +234,8 @@ def test_bundle_keeps_exactly_the_service_models_cred_export_and_botocore_use() 
     assert not config.keep_data("botocore/data/sts/2011-06-15/examples-1.json")
     assert not config.keep_runtime_hook("pyi_rth_inspect")
     assert config.keep_runtime_hook("pyi_rth_cryptography_openssl")
+    assert "ctypes" in config.excludes("linux") and "ctypes" not in config.excludes("darwin")
+    assert "keyring.backends.Windows" in config.hidden_imports("win32", (3, 11))
 
 
 # --- wheel and sdist ---------------------------------------------------------------------
@@ -280,24 +270,18 @@ def test_wheel_installs_and_exports(
     wheel_artifacts: dict[str, Path], sandbox: Sandbox, sts: StsProxy, tmp_path: Path
 ) -> None:
     target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            "--disable-pip-version-check",
-            "--target",
-            str(target),
-            str(wheel_artifacts["wheel"]),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-index",
+        "--target",
+        str(target),
+    ]
+    subprocess.run([*install, str(wheel_artifacts["wheel"])], check=True, capture_output=True, timeout=120)
     script = target / "bin" / "cred-export"
     env = {"PYTHONPATH": str(target)}  # the wheel's cred_export; its dependencies from this venv
     version = run(script, sandbox, "--version", env=env)
@@ -318,6 +302,22 @@ def test_bundle_exports_assume_role_chain_miss_then_hit(
     bundle: Path, sandbox: Sandbox, sts: StsProxy
 ) -> None:
     export_miss_then_hit(bundle / "cred-export", sandbox, sts)
+
+
+def test_bundle_caches_in_the_secret_service_miss_then_hit(
+    bundle: Path, keyring_sandbox: Sandbox, sts: StsProxy
+) -> None:
+    """keyring's SecretService backend writes (slow path); jeepney reads it back (hit path)."""
+    profile = keyring_sandbox.role_chain(depth=1)
+    first = run(bundle / "cred-export", keyring_sandbox, "--profile", profile, "--debug")
+    assert first.code == 0, first.stderr
+    assert "Traceback" not in first.stderr and "warning" not in first.stderr
+    second = run(bundle / "cred-export", keyring_sandbox, "--profile", profile, "--debug")
+    assert second.code == 0, second.stderr
+    assert second.credentials == first.credentials
+    assert f"cache hit for profile {profile} (keyring-secret-service)" in second.stderr
+    assert sts.calls["AssumeRole"] == 1
+    assert not keyring_sandbox.cached_files()  # nothing fell back to the file store
 
 
 def test_bundle_exports_static_keys_with_get_session_token(
@@ -374,6 +374,27 @@ def test_bundle_children_see_the_callers_library_path(bundle: Path, sandbox: San
         assert "LD_LIBRARY_PATH_ORIG" not in child
 
 
+def test_bundle_cache_hit_loads_none_of_the_slow_path(bundle: Path, sandbox: Sandbox, tmp_path: Path) -> None:
+    """The fast path stays fast inside the bundle: a hit opens no module of the slow path."""
+    require(shutil.which("strace") is not None, "strace is not installed (apt-get install strace)")
+    profile = sandbox.role_chain(depth=1)
+    assert run(bundle / "cred-export", sandbox, "--profile", profile).code == 0  # fills the cache
+    trace = tmp_path / "trace"
+    command = ["strace", "-f", "-e", "trace=openat", "-o", str(trace), str(bundle / "cred-export")]
+    traced = subprocess.run(
+        [*command, "--profile", profile], env=sandbox.env, capture_output=True, text=True, timeout=60
+    )
+    require(traced.returncode == 0 or "ptrace" not in traced.stderr, "strace may not trace processes here")
+    assert traced.returncode == 0, traced.stderr
+    internal = f"{bundle / '_internal'}/"
+    opened = re.findall(r'openat\([^"]*"([^"]+)", [^)]*\) = \d', trace.read_text())
+    modules = {
+        path[len(internal) :].split("/")[0].split(".")[0] for path in opened if path.startswith(internal)
+    }
+    assert "cred_export" in modules
+    assert not modules & SLOW_PATH_MODULES, sorted(modules & SLOW_PATH_MODULES)
+
+
 def test_bundle_carries_everything_but_libc(bundle: Path) -> None:
     internal = bundle / "_internal"
     needed: dict[str, set[str]] = {}
@@ -391,53 +412,44 @@ def test_bundle_carries_everything_but_libc(bundle: Path) -> None:
     assert set(needed) <= SYSTEM_LIBRARIES, {k: v for k, v in needed.items() if k not in SYSTEM_LIBRARIES}
 
 
-def test_bundle_has_trimmed_botocore_data_and_no_foreign_modules(
-    bundle: Path, tools_python: str, forbidden_paths: list[str]
-) -> None:
+def test_bundle_has_trimmed_botocore_data_and_no_foreign_modules(bundle: Path) -> None:
     config = load_bundle_config()
     data = bundle / "_internal" / "botocore" / "data"
     assert {p.name for p in data.iterdir() if p.is_dir()} == set(config.KEEP_SERVICES)
     assert {"endpoints.json", "partitions.json", "sdk-default-configuration.json", "_retry.json"} <= {
         p.name for p in data.iterdir()
     }
-    report = scan_pyz(bundle / "cred-export", tools_python, forbidden_paths)
-    modules = set(report["modules"])
+    modules = bundled_modules(bundle / "_internal")
     foreign = sorted(m for m in modules if FOREIGN_MODULES & set(m.split(".")))
     assert not foreign, f"test or build modules in the bundle: {foreign[:10]}"
     ours = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in (ROOT / "cred_export").rglob("*.py")}
     assert {m.removesuffix(".__init__") for m in ours} <= modules
-    assert not set(report["scripts"]) & config.UNNEEDED_RUNTIME_HOOKS
-    assert not report["hits"], f"build paths inside compiled modules: {report['hits']}"
+    executable = (bundle / "cred-export").read_bytes()  # runtime hooks are named in its archive's index
+    assert b"rthook_child_env" in executable
+    assert not [hook for hook in config.UNNEEDED_RUNTIME_HOOKS if hook.encode() in executable]
 
 
 # --- the Debian package ------------------------------------------------------------------
 
 
-def deb_field(deb: Path, name: str) -> str:
-    return subprocess.run(
-        ["dpkg-deb", "--field", str(deb), name], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.strip()
+def dpkg_deb(*args: str) -> str:
+    return subprocess.run(["dpkg-deb", *args], capture_output=True, text=True, check=True, timeout=120).stdout
 
 
 def test_deb_control_fields_and_conffile(deb: Path) -> None:
-    assert deb.name == f"cred-export_{__version__}-1_{deb_field(deb, 'Architecture')}.deb"
-    assert deb_field(deb, "Package") == "cred-export"
-    assert deb_field(deb, "Version") == f"{__version__}-1"
-    assert re.fullmatch(r"libc6 \(>= 2\.\d+\)", deb_field(deb, "Depends"))
-    assert (
-        "Pre-Depends"
-        not in subprocess.run(
-            ["dpkg-deb", "--info", str(deb)], capture_output=True, text=True, check=True, timeout=60
-        ).stdout
-    )
-    conffiles = subprocess.run(
-        ["dpkg-deb", "--info", str(deb), "conffiles"], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert conffiles.split() == [str(SYSTEM_CONFIG)]
-    postinst = subprocess.run(
-        ["dpkg-deb", "--info", str(deb), "postinst"], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
+    field = {
+        name: dpkg_deb("--field", str(deb), name).strip() for name in ("Package", "Version", "Architecture")
+    }
+    assert deb.name == f"cred-export_{__version__}-1_{field['Architecture']}.deb"
+    assert (field["Package"], field["Version"]) == ("cred-export", f"{__version__}-1")
+    assert re.fullmatch(r"libc6 \(>= 2\.\d+\)", dpkg_deb("--field", str(deb), "Depends").strip())
+    info = dpkg_deb("--info", str(deb))
+    assert not re.search(r"^ (Pre-Depends|Recommends):", info, re.M)
+    assert dpkg_deb("--info", str(deb), "conffiles").split() == [str(SYSTEM_CONFIG)]
+    assert "opt/cred-export/cred-export" in dpkg_deb("--info", str(deb), "md5sums")
+    postinst = dpkg_deb("--info", str(deb), "postinst")
     assert "managed-settings.json" in postinst and "awsCredentialExport" in postinst
+    assert subprocess.run(["bash", "-n"], input=postinst, text=True, timeout=60).returncode == 0
 
 
 def test_deb_files_owners_and_modes(deb: Path) -> None:
@@ -447,7 +459,7 @@ def test_deb_files_owners_and_modes(deb: Path) -> None:
     assert all((m.uname, m.gname, m.uid, m.gid) == ("root", "root", 0, 0) for m in members.values())
     tops = {name.split("/")[0] for name in members if name != "."}
     assert tops == {"opt", "usr", "etc"}
-    assert {n for n in members if n.startswith("usr/")} == {
+    assert {n for n in members if n.split("/")[0] == "usr"} == {
         "usr",
         "usr/bin",
         "usr/bin/cred-export",
@@ -513,13 +525,14 @@ def package_installed() -> bool:
 
 
 @pytest.fixture(scope="module")
-def installed(deb: Path) -> Iterator[str]:
+def installed(request: pytest.FixtureRequest) -> Iterator[str]:
     """The .deb installed on this machine, purged afterwards; yields dpkg's output (the post-install note)."""
     require(os.geteuid() == 0, "installing the .deb needs root")
     require(
         not package_installed() and not SYSTEM_CONFIG.parent.exists(),
         "cred-export is already installed here (remove it with `dpkg --purge cred-export`)",
     )
+    deb: Path = request.getfixturevalue("deb")  # built only once the checks above pass
     completed = dpkg("-i", str(deb))
     try:
         assert completed.returncode == 0, completed.stderr
@@ -537,6 +550,20 @@ def test_installed_deb_runs_from_the_path_and_exports(
     version = run("cred-export", sandbox, "--version", env={"PATH": f"/usr/bin:{sandbox.env['PATH']}"})
     assert version.code == 0 and version.stdout.strip() == f"cred-export, version {__version__}"
     export_miss_then_hit(INSTALLED, sandbox, sts)
+
+
+def test_installed_deb_writes_managed_settings_as_its_note_says(
+    installed: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    assert "cred-export setup claude --managed" in installed
+    profile = sandbox.role_chain(depth=1)
+    target = tmp_path / "managed-settings.json"  # the note says /etc/claude-code/; same command
+    wiring = ["setup", "claude", "--managed", "--profile", profile, "--region", "us-east-1"]
+    result = run(INSTALLED, sandbox, *wiring, "--output", str(target))
+    assert result.code == 0, result.stderr
+    document = json.loads(target.read_text())
+    assert document["awsCredentialExport"] == f"/opt/cred-export/cred-export --profile {profile}"
+    assert document["env"]["CLAUDE_CODE_USE_BEDROCK"] == "1"
 
 
 def test_installed_files_and_modes(installed: str) -> None:
@@ -600,8 +627,8 @@ def fsys_tar(deb: Path) -> io.BytesIO:
     """The .deb's data archive as an uncompressed tar stream."""
     data = subprocess.run(
         ["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True, check=True, timeout=120
-    ).stdout
-    return io.BytesIO(data)
+    )
+    return io.BytesIO(data.stdout)
 
 
 def elf_files(directory: Path) -> Iterator[Path]:
@@ -635,13 +662,13 @@ def blobs(name: str, content: bytes) -> Iterator[bytes]:
                 yield archive.read(member)
 
 
-def scan_pyz(executable: Path, tools_python: str, forbidden: list[str]) -> dict:
-    """The bundle's runtime hooks and frozen modules, and which modules mention a forbidden path."""
-    completed = subprocess.run(
-        [tools_python, "-c", PYZ_SCAN, str(executable), *forbidden],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout)
+def bundled_modules(internal: Path) -> set[str]:
+    """Dotted names of the compiled modules in a bundle's _internal/ (packages without `.__init__`)."""
+    names = {".".join(p.relative_to(internal).with_suffix("").parts) for p in internal.rglob("*.pyc")}
+    base_library = internal / "base_library.zip"  # absent when the bundle is built with noarchive
+    if base_library.exists():
+        with zipfile.ZipFile(base_library) as archive:
+            names |= {
+                n.removesuffix(".pyc").replace("/", ".") for n in archive.namelist() if n.endswith(".pyc")
+            }
+    return {name.removesuffix(".__init__") for name in names}
