@@ -20,13 +20,13 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cred_export import log
 from cred_export.errors import ConfigError
+from cred_export.files import write_atomic
 from cred_export.iam_policy import is_bare_foundation_model, is_region
 
 GUARDRAIL_HEADERS = ("X-Amzn-Bedrock-GuardrailIdentifier", "X-Amzn-Bedrock-GuardrailVersion")
@@ -266,27 +266,9 @@ def replace_settings(settings: SettingsFile, text: str) -> Path | None:
     backup = None
     if settings.raw is not None:
         backup = backup_path(settings.path)
-        write_atomically(backup, settings.raw, mode)
-    write_atomically(target, text.encode("utf-8"), mode)
+        write_atomic(backup, settings.raw, mode)
+    write_atomic(target, text.encode("utf-8"), mode)
     return backup
-
-
-def write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """Replace `path` with `data` (mode `mode`) so readers see the old or the new file, never a mix."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def file_mode(path: Path) -> int:

@@ -19,16 +19,25 @@ def ensure_private_dir(path: str) -> str:
 
 
 def write_private(path: str, text: str) -> None:
-    """Replace `path` with `text` so readers see the old or the new file, never a mix."""
+    """Replace `path` with `text`, 0600 in a 0700 directory, atomically."""
+    ensure_private_dir(os.path.dirname(path))
+    write_atomic(path, text.encode("utf-8"), 0o600)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
+    """Replace `path` with `data` (permission bits `mode`) so readers see the old or the new
+    file, never a mix: a temp file in the same directory, fsync, rename."""
     import tempfile  # not at the top: this module is on the cache-hit path, tempfile is not
 
-    directory = ensure_private_dir(os.path.dirname(path))
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")  # mode 0600
+    directory, name = os.path.split(os.fspath(path))
+    fd, temp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")  # 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if mode != 0o600:
+            os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         try:

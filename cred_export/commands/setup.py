@@ -161,8 +161,9 @@ def _emit_managed(document: dict[str, Any], output: str | None) -> None:
     import json
 
     from cred_export.claude_code import MANAGED_SETTINGS_PATHS
-    from cred_export.claude_setup import file_mode, write_atomically
+    from cred_export.claude_setup import file_mode
     from cred_export.errors import ConfigError
+    from cred_export.files import write_atomic
 
     text = json.dumps(document, indent=2) + "\n"
     places = "; ".join(f"{_OS_NAMES[key]}: {path}" for key, path in MANAGED_SETTINGS_PATHS.items())
@@ -173,7 +174,7 @@ def _emit_managed(document: dict[str, Any], output: str | None) -> None:
         return
     target = Path(output).absolute()
     try:
-        write_atomically(target, text.encode("utf-8"), file_mode(target))
+        write_atomic(target, text.encode("utf-8"), file_mode(target))
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
     _say(f"wrote {target}; install it as managed-settings.json — {places}")
