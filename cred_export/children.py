@@ -20,6 +20,12 @@ def child_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name not in _SECRET_VARIABLES}
 
 
+def remove_secret_variables() -> None:
+    """Drop AWS secrets from this process's environment, for children started by libraries."""
+    for name in _SECRET_VARIABLES:
+        os.environ.pop(name, None)
+
+
 def run_for_output(command: str, what: str, profile: str, deadline: float) -> str:
     """The command's stdout (its stderr is the user's terminal); errors name `what` and `profile`."""
     try:

@@ -174,14 +174,39 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_float=_finite_float)
     except ValueError as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else f" ({exc})"
         raise ConfigError(f"{path} is not valid JSON{where}: fix or move it, then run setup again") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to rewrite safely: fix or move it") from None
+    if _has_lone_surrogate(data):
+        raise ConfigError(
+            f"{path} holds an invalid \\u escape (a lone surrogate): fix it, then run setup again"
+        )
     if not isinstance(data, dict):
         kind = "an array" if isinstance(data, list) else "a single value"
         raise ConfigError(f"{path} holds {kind}, not a JSON object: fix or move it, then run setup again")
     return data
+
+
+def _finite_float(text: str) -> float:
+    """JSON numbers beyond a double (1e999) would be written back as Infinity, which is not JSON."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """A "\\ud800" escape decodes to a string that cannot be written back as UTF-8."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def merged(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,10 @@ def urlencode(query: dict[str, str]) -> str:
 
 
 def check_url(url: str, what: str) -> str:
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except (TypeError, AttributeError, ValueError):  # not a string, or not a URL (e.g. "http://[x")
+        raise ConfigError(f"{what} is not a URL: {str(url)[:200]!r}") from None
     if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
         return url
     raise ConfigError(f"{what} must be an https:// URL (http:// only on 127.0.0.1): {url}")

@@ -6,7 +6,7 @@ import os
 
 import filelock
 
-from cred_export import files, paths
+from cred_export import files, log, paths
 
 
 class KeyLock:
@@ -17,24 +17,27 @@ class KeyLock:
     """
 
     def __init__(self, key: str) -> None:
-        directory = files.ensure_private_dir(os.path.join(paths.cache_dir(), "locks"))
-        self.path = os.path.join(directory, f"{key}.lock")
+        self.directory = os.path.join(paths.cache_dir(), "locks")
+        self.path = os.path.join(self.directory, f"{key}.lock")
         self._lock = filelock.FileLock(self.path, mode=0o600)
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free right now."""
-        try:
-            self._lock.acquire(timeout=0)
-        except filelock.Timeout:
-            return False
-        return True
+        return self.acquire(0)
 
     def acquire(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the lock; False if it stayed busy."""
+        """Wait up to `timeout` seconds for the lock; False if it stayed busy.
+
+        A lock file that cannot be created (a read-only or full disk, a home nobody may write)
+        counts as taken: the caller goes ahead without single flight rather than failing.
+        """
         try:
+            files.ensure_private_dir(self.directory)
             self._lock.acquire(timeout=timeout, poll_interval=0.02)
         except filelock.Timeout:
             return False
+        except OSError as exc:
+            log.debug(f"cannot lock {self.path} ({exc.strerror}): going ahead without the lock")
         return True
 
     def release(self) -> None:

@@ -18,6 +18,11 @@ def encode(creds: Credentials) -> str:
     return "\n".join((MAGIC, *fields, str(int(creds.expiration)))) + "\n"
 
 
+def _is_expiry(text: str) -> bool:
+    """Unix time in ASCII digits, at most 11 of them (year 5138): what `encode` writes."""
+    return text.isascii() and text.isdigit() and len(text) <= 11
+
+
 def decode(text: str | None) -> Credentials | None:
     """The credentials in `text`, or None when it is missing, truncated or malformed."""
     if not text:
@@ -26,6 +31,6 @@ def decode(text: str | None) -> Credentials | None:
     if len(lines) != 6 or lines[0] != MAGIC or lines[5] != "":
         return None
     access_key_id, secret, token, expiration = lines[1:5]
-    if not (access_key_id and secret and token and expiration.isdigit()):
+    if not (access_key_id and secret and token and _is_expiry(expiration)):
         return None
     return Credentials(access_key_id, secret, token, int(expiration))

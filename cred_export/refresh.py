@@ -4,6 +4,7 @@
 - Less than that but more than MIN_HANDOUT: refresh if nobody else is; never wait.
 - Less than MIN_HANDOUT (or nothing cached): wait (bounded) for the lock, refresh.
 - A failed refresh still hands out cached credentials with more than GRACE left, with a warning.
+- Fresh credentials that this machine's clock already sees as expired count as a failed refresh.
 After taking the lock the cache is read again: the previous holder has usually refreshed it.
 """
 
@@ -57,7 +58,7 @@ def _refresh(
         return cached  # type: ignore[return-value]
     log.debug(f"cache miss for profile {profile} ({store.name}): fetching")
     try:
-        fresh = fetch()
+        fresh = _usable(fetch(), profile)
     except (UpstreamError, LoginRequired) as exc:
         if grace and cached is not None and _left(cached) > GRACE_SECONDS:
             log.warn(f"{exc} — using cached credentials that expire in {_left(cached) / 60:.0f} min")
@@ -68,6 +69,23 @@ def _refresh(
         log.debug(f"cached {mask(fresh.access_key_id)} in {store.name}")
     except StoreUnavailable as exc:
         log.warn(f"could not cache the credentials: {exc}", topic="store-write")
+    return fresh
+
+
+def _usable(fresh: Credentials, profile: str) -> Credentials:
+    """Fresh credentials as this machine's clock sees them: refused when already expired."""
+    left = fresh.seconds_left()
+    if left <= 0:
+        raise UpstreamError(
+            f"the credentials issued for profile {profile!r} expired {-left / 60:.0f} min ago by this"
+            f" machine's clock ({fresh.expiration_iso}); check the system clock"
+        )
+    if left < MIN_HANDOUT_SECONDS:
+        log.warn(
+            f"the credentials issued for profile {profile!r} expire in {left / 60:.0f} min"
+            " (is the system clock right?)",
+            topic="short-lived",
+        )
     return fresh
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
 from cred_export import __version__, log
 from cred_export.errors import ConfigError, UpstreamError
@@ -31,6 +32,12 @@ _HINTS = {
     "IDPRejectedClaim": "the role's trust policy does not accept this identity",
     "NotAuthorizedException": "the identity pool does not accept this provider's tokens",
 }
+
+
+# botocore's parsers raise many kinds of exception for an answer they cannot read: ResponseParserError
+# (not XML/JSON), ValueError and RuntimeError (impossible timestamps), TypeError (a JSON body that is
+# not an object), KeyError (no result element). Around a client call, each means a malformed answer.
+MALFORMED_ANSWER = (ResponseParserError, ValueError, RuntimeError, TypeError, AttributeError, LookupError)
 
 
 class Keys:
@@ -88,7 +95,7 @@ def upstream_errors(what: str, profile: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "Unknown")
-        message = _first_line(exc.response.get("Error", {}).get("Message", ""))
+        message = _first_line(str(exc.response.get("Error", {}).get("Message") or ""))
         hint = _HINTS.get(code)
         raise UpstreamError(
             f"{what} for profile {profile!r} failed: {code}: {message}" + (f" ({hint})" if hint else "")
@@ -96,6 +103,10 @@ def upstream_errors(what: str, profile: str) -> Iterator[None]:
     except BotoCoreError as exc:
         raise UpstreamError(
             f"{what} for profile {profile!r} failed: {_first_line(str(exc))}; check the network or VPN"
+        ) from None
+    except MALFORMED_ANSWER:
+        raise UpstreamError(
+            f"{what} for profile {profile!r} failed: the service sent a malformed answer"
         ) from None
 
 

@@ -27,7 +27,7 @@ def validate(token: str, provider: Provider, client_id: str, nonce: str | None =
         )
     except jwt.PyJWKClientConnectionError:
         raise UpstreamError(f"cannot fetch the signing keys of {provider.issuer}") from None
-    except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+    except (jwt.PyJWTError, ValueError) as exc:  # a bad token, or a bad or unreadable key set
         raise _rejected(provider, str(exc)) from None
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if len(audiences) > 1 and claims.get("azp") != client_id:

@@ -59,7 +59,7 @@ PRESETS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 def apply_preset(values: dict[str, Any], origin: str) -> dict[str, Any]:
     """`values` with what its preset implies filled in (explicit settings win)."""
     name = values.get("preset", "generic")
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ConfigError(f"{origin}: preset must be one of {', '.join(PRESETS)}")
     return {**PRESETS[name](values), **values}
 

@@ -12,6 +12,7 @@ import time
 from cred_export import log
 from cred_export.chain import BotocoreRoot, Chain, OidcRoot, SamlRoot, SsoRoot, StaticRoot
 from cred_export.credentials import Credentials, mask
+from cred_export.errors import UpstreamError
 from cred_export.stores.base import Store
 from cred_export.sts import Keys
 
@@ -19,6 +20,8 @@ __all__ = ["Keys", "as_credentials", "fetch", "root_keys"]
 
 # Claude Code's own assumption for credentials without an expiry.
 UNKNOWN_EXPIRY_SECONDS = 3600
+# Expiries a cache record can hold (Unix time, at most 11 digits).
+LATEST_EXPIRY = 10**11 - 1
 
 
 def root_keys(chain: Chain, store: Store) -> Keys:
@@ -62,5 +65,19 @@ def fetch(chain: Chain, root: Keys) -> Credentials:
 
 
 def as_credentials(keys: Keys) -> Credentials:
+    """Keys as credentials to hand out and cache; UpstreamError if a source returned malformed ones."""
     expiration = keys.expiration or time.time() + UNKNOWN_EXPIRY_SECONDS
-    return Credentials(keys.access_key_id, keys.secret_access_key, keys.session_token or "", expiration)
+    values = (keys.access_key_id, keys.secret_access_key, keys.session_token or "")
+    if not all(_single_line(value) for value in values) or not _possible_expiry(expiration):
+        raise UpstreamError(
+            "the credentials obtained are malformed (an empty or multi-line value, or an impossible expiry)"
+        )
+    return Credentials(*values, expiration)
+
+
+def _single_line(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and "\n" not in value and "\r" not in value
+
+
+def _possible_expiry(value: object) -> bool:
+    return isinstance(value, (int, float)) and 0 < value < LATEST_EXPIRY

@@ -25,4 +25,4 @@ def assume(hop: RoleHop, keys: Keys, target_profile: str) -> Keys:
     log.debug(f"profile {hop.profile}: STS AssumeRole {hop.role_arn}")
     with upstream_errors(f"STS AssumeRole {hop.role_arn}", target_profile):
         response = call_with_duration_fallback(call, hop.duration_seconds, hop.profile)
-    return keys_from_sts(response["Credentials"])
+    return keys_from_sts(response.get("Credentials"), f"STS AssumeRole {hop.role_arn}", target_profile)

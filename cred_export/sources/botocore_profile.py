@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore import exceptions as bce
 
-from cred_export import bounded, log
+from cred_export import bounded, children, log
 from cred_export.chain import BotocoreRoot
 from cred_export.errors import ConfigError, LoginRequired, UpstreamError, sign_in_required
 from cred_export.sts import Keys, botocore_session
@@ -17,6 +17,10 @@ _SIGN_IN_ERRORS = (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.Tok
 
 def resolve(root: BotocoreRoot) -> Keys:
     name = root.profile
+    if not _reads_environment(root):
+        # botocore starts credential_process with this process's environment; the caller's AWS
+        # secrets must not reach it (a named profile never uses them anyway).
+        children.remove_secret_variables()
     session = botocore_session(name)
     _forbid_prompts(session, name)
     log.debug(f"profile {name}: resolving through botocore")
@@ -47,6 +51,11 @@ def resolve(root: BotocoreRoot) -> Keys:
         frozen.token or None,
         expiry.timestamp() if expiry is not None else None,
     )
+
+
+def _reads_environment(root: BotocoreRoot) -> bool:
+    """`credential_source = Environment`: the role is assumed with the keys in the environment."""
+    return dict(root.settings).get("credential_source", "").strip().lower() == "environment"
 
 
 def _forbid_prompts(session, profile: str) -> None:  # type: ignore[no-untyped-def]

@@ -56,4 +56,4 @@ def role_credentials(root: SamlRoot, store: Store) -> Keys:
     log.debug(f"profile {root.profile}: STS AssumeRoleWithSAML {role}")
     with upstream_errors(f"STS AssumeRoleWithSAML {role}", root.profile):
         response = call_with_duration_fallback(call, profile.duration_seconds, root.profile)
-    return keys_from_sts(response["Credentials"])
+    return keys_from_sts(response.get("Credentials"), f"STS AssumeRoleWithSAML {role}", root.profile)

@@ -10,7 +10,7 @@ from cred_export import log
 from cred_export.chain import SsoRoot
 from cred_export.errors import UpstreamError
 from cred_export.sso.session import sign_in_required, usable_token
-from cred_export.sts import CLIENT_CONFIG, Keys, botocore_session
+from cred_export.sts import CLIENT_CONFIG, MALFORMED_ANSWER, Keys, botocore_session
 
 
 def role_credentials(root: SsoRoot) -> Keys:
@@ -35,5 +35,15 @@ def role_credentials(root: SsoRoot) -> Keys:
         raise UpstreamError(
             f"SSO GetRoleCredentials for profile {root.profile!r} failed: {exc}; check the network or VPN"
         ) from None
-    data = response["roleCredentials"]
-    return Keys(data["accessKeyId"], data["secretAccessKey"], data["sessionToken"], data["expiration"] / 1000)
+    except MALFORMED_ANSWER:
+        raise UpstreamError(
+            f"SSO GetRoleCredentials for profile {root.profile!r} failed: a malformed answer"
+        ) from None
+    try:
+        data = response["roleCredentials"]
+        seconds = data["expiration"] / 1000
+        return Keys(data["accessKeyId"], data["secretAccessKey"], data["sessionToken"], seconds)
+    except (KeyError, TypeError):
+        raise UpstreamError(
+            f"SSO GetRoleCredentials for profile {root.profile!r} answered without complete credentials"
+        ) from None

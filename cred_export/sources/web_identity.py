@@ -51,7 +51,8 @@ def assume_role(profile: OidcProfile, id_token: IdToken) -> Keys:
     log.debug(f"profile {profile.name}: STS AssumeRoleWithWebIdentity {profile.role_arn} as {name}")
     with upstream_errors(f"STS AssumeRoleWithWebIdentity {profile.role_arn}", profile.name):
         response = call_with_duration_fallback(call, profile.duration_seconds, profile.name)
-    return keys_from_sts(response["Credentials"])
+    what = f"STS AssumeRoleWithWebIdentity {profile.role_arn}"
+    return keys_from_sts(response.get("Credentials"), what, profile.name)
 
 
 def cognito_credentials(profile: OidcProfile, id_token: IdToken) -> Keys:

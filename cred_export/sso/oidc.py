@@ -28,13 +28,15 @@ from cred_export.login import device as device_grant
 from cred_export.login.device import DeviceAuthorization
 from cred_export.sso import tokens
 from cred_export.sso.tokens import SsoToken
-from cred_export.sts import CLIENT_CONFIG, botocore_session
+from cred_export.sts import CLIENT_CONFIG, MALFORMED_ANSWER, botocore_session
 
 CLIENT_NAME = f"cred-export-{__version__}"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REDIRECT_PATH = "/oauth/callback"
 # Registrations are reused until this close to their expiry.
 REGISTRATION_MARGIN = 3600
+# No access token lives longer; a larger `expiresIn` is an absurd answer, bounded to this.
+MAX_TOKEN_LIFETIME = 90 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ def oidc_errors(root: SsoRoot, what: str) -> Iterator[None]:
     except BotoCoreError as exc:
         raise UpstreamError(
             f"SSO-OIDC {what} for profile {root.profile!r} failed: {exc}; check the network or VPN"
+        ) from None
+    except MALFORMED_ANSWER:
+        raise UpstreamError(
+            f"SSO-OIDC {what} for profile {root.profile!r} failed: a malformed answer"
         ) from None
 
 
@@ -184,16 +190,21 @@ def redeem_code(
 def _token_from(
     root: SsoRoot, response: dict, registration: Registration, previous: SsoToken | None = None
 ) -> SsoToken:
+    access_token, lifetime = response.get("accessToken"), response.get("expiresIn", 3600)
+    if not isinstance(access_token, str) or not access_token or not isinstance(lifetime, int):
+        raise UpstreamError(f"SSO-OIDC answered profile {root.profile!r} without a usable access token")
+    refresh_token = response.get("refreshToken")
     return SsoToken(
         start_url=root.start_url,
         region=root.region,
-        access_token=response["accessToken"],
-        expires_at=time.time() + int(response.get("expiresIn", 3600)),
+        access_token=access_token,
+        expires_at=time.time() + min(max(lifetime, 0), MAX_TOKEN_LIFETIME),
         client_id=registration.client_id,
         client_secret=registration.client_secret,
         registration_expires_at=registration.expires_at,
         # Refresh tokens rotate: a new one replaces the old; keep the old only if none came.
-        refresh_token=response.get("refreshToken") or (previous.refresh_token if previous else None),
+        refresh_token=(refresh_token if isinstance(refresh_token, str) else None)
+        or (previous.refresh_token if previous else None),
         extra=previous.extra if previous else {},
     )
 

@@ -71,7 +71,10 @@ def _renew(root: SsoRoot) -> SsoToken:
             )
             return token
         raise
-    tokens.save(root, renewed)
+    try:
+        tokens.save(root, renewed)
+    except OSError as exc:  # a read-only or full disk: use the token now, sign in next time
+        log.warn(f"could not save the renewed SSO token to {tokens.path_for(root)}: {exc.strerror}")
     return renewed
 
 

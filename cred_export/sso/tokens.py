@@ -81,7 +81,7 @@ def load(root: SsoRoot) -> SsoToken | None:
             refresh_token=_optional_string(data, "refreshToken"),
             extra={k: v for k, v in data.items() if k not in _KNOWN},
         )
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):
         return None
     return token if token.start_url.rstrip("/") == root.start_url.rstrip("/") else None
 

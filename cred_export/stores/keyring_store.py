@@ -49,7 +49,7 @@ class KeyringStore:
         """Remove every item under `name`: an item another tool wrote (without keyring's own
         attributes) is not replaced by `set_password` and could shadow the new one forever."""
         for _ in range(MAX_DUPLICATES):
-            if self._get_text(name) is None:
+            if not self._call(lambda: _exists(self._backend, name)):
                 return
             self._call(lambda: _delete_quietly(self._backend, name))
 
@@ -85,6 +85,13 @@ def _usable_backend():  # type: ignore[no-untyped-def]
         # explicit about what it is and guarantees 0600 files.
         raise StoreUnavailable(f"keyring backend {type(backend).__name__} is not an OS keyring")
     return backend
+
+
+def _exists(backend, name: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return backend.get_password(SERVICE, name) is not None
+    except UnicodeDecodeError:  # a value that is not text is there all the same
+        return True
 
 
 def _delete_quietly(backend, name: str) -> None:  # type: ignore[no-untyped-def]

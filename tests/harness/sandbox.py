@@ -1,10 +1,18 @@
-"""Run the installed `cred-export` as a subprocess in a private HOME, and watch for leaks."""
+"""Run the installed `cred-export` as a subprocess in a private HOME, and watch for leaks.
+
+After every run (and every `popen` process, when the test calls `communicate`), the leak
+detector learns the secrets the run handled (printed credentials, and what its stores now
+hold: cached records, refresh and access tokens, client secrets), then fails the test if any
+secret it has ever seen appears on stderr or in a file the run created or changed under HOME
+outside the stores, or if a store file holding one is not 0600 in a 0700 directory.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import stat
 import string
 import subprocess
 import sys
@@ -133,6 +141,7 @@ class Sandbox:
         return completed.stdout.strip()
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+        before = self.file_identities(env)
         completed = subprocess.run(
             [EXECUTABLE, *args],
             env={**self.env, **(env or {})},
@@ -143,18 +152,64 @@ class Sandbox:
         )
         result = Result(completed.returncode, completed.stdout, completed.stderr)
         learn_secrets(result.stdout)
-        assert_no_leak(result.stderr)
+        self.check_for_leaks(result.stderr, before, env)
         return result
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        return subprocess.Popen(
-            [EXECUTABLE, *args],
-            env={**self.env, **(env or {})},
+        return WatchedProcess(self, env, [EXECUTABLE, *args])
+
+    def store_directories(self, env: dict[str, str] | None = None) -> list[Path]:
+        """Where cred-export keeps secrets by design: the file store and the SSO token cache."""
+        return [self.cache_root(env) / "credentials", self.home / ".aws" / "sso" / "cache"]
+
+    def cache_root(self, env: dict[str, str] | None = None) -> Path:
+        """cred-export's cache directory for a run with `env` (file store, memos, locks)."""
+        merged = {**self.env, **(env or {})}
+        if merged.get("CRED_EXPORT_CACHE_DIR"):
+            return Path(merged["CRED_EXPORT_CACHE_DIR"])
+        base = merged.get("XDG_CACHE_HOME") or str(self.home / ".cache")
+        return Path(base) / "cred-export"
+
+    def watched_roots(self, env: dict[str, str] | None = None) -> list[Path]:
+        """HOME, and the cache directory too when a run puts it elsewhere."""
+        cache = self.cache_root(env)
+        return [self.home] if cache.is_relative_to(self.home) else [self.home, cache]
+
+    def file_identities(self, env: dict[str, str] | None = None) -> dict[Path, tuple[int, int, int]]:
+        return {path: identity for root in self.watched_roots(env) for path, identity in _files_under(root)}
+
+    def check_for_leaks(
+        self, stderr: str, before: dict[Path, tuple[int, int, int]], env: dict[str, str] | None = None
+    ) -> None:
+        """Learn what the stores hold now, then fail on any secret outside them or a loose store file."""
+        stores = self.store_directories(env)
+        harvest_store_secrets(stores)
+        assert_no_leak(stderr)
+        for path, identity in self.file_identities(env).items():
+            if before.get(path) != identity:
+                assert_file_is_safe(path, stores)
+
+
+class WatchedProcess(subprocess.Popen):
+    """A cred-export process whose output and files get the leak check when `communicate` returns."""
+
+    def __init__(self, box: Sandbox, env: dict[str, str] | None, argv: list[str]) -> None:
+        self._box, self._env = box, env
+        self._before = box.file_identities(env)
+        super().__init__(
+            argv,
+            env={**box.env, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def communicate(self, input: str | None = None, timeout: float | None = None) -> tuple[str, str]:
+        out, err = super().communicate(input, timeout)
+        learn_secrets(out or "")
+        self._box.check_for_leaks(err or "", self._before, self._env)
+        return out, err
 
 
 def remember_secret(value: str) -> None:
@@ -184,6 +239,81 @@ def assert_no_leak(text: str) -> None:
     assert not leaked, (
         f"secret material on stderr: {len(leaked)} value(s), e.g. …{leaked[0][-4:]} ({len(leaked[0])} chars)"
     )
+
+
+# What an access key id looks like: an identifier shown masked in logs, but not a secret
+# (the resolution memo keeps the environment's AWS_ACCESS_KEY_ID to tell roots apart).
+_KEY_ID_PREFIXES = ("AKIA", "ASIA")
+# Store files are read up to this size when harvesting or scanning.
+_SCAN_LIMIT = 8 << 20
+_SSO_SECRET_FIELDS = ("accessToken", "refreshToken", "clientSecret")
+
+
+def _files_under(root: Path) -> list[tuple[Path, tuple[int, int, int]]]:
+    found = []
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = Path(directory) / name
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if not path.is_symlink():
+                found.append((path, (st.st_ino, st.st_size, st.st_mtime_ns)))
+    return found
+
+
+def _read_for_scan(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_SCAN_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def harvest_store_secrets(stores: list[Path]) -> None:
+    """Remember every secret the stores hold: record and text entries, SSO tokens and clients."""
+    for store in stores:
+        for path, _ in _files_under(store) if store.is_dir() else []:
+            text = _read_for_scan(path)
+            if path.suffix == ".json":
+                _harvest_json(text)
+            else:
+                for line in text.split("\n")[1:] if text.startswith("cred-export-") else text.split("\n"):
+                    if not line.isdigit():
+                        remember_secret(line.strip())
+
+
+def _harvest_json(text: str) -> None:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):  # tests plant hostile token files too
+        return
+    if isinstance(document, dict):
+        for field in _SSO_SECRET_FIELDS:
+            if isinstance(document.get(field), str):
+                remember_secret(document[field])
+
+
+def is_key_id(value: str) -> bool:
+    return value.startswith(_KEY_ID_PREFIXES) and len(value) == 20 and value.isalnum()
+
+
+def assert_file_is_safe(path: Path, stores: list[Path]) -> None:
+    """No secret outside the stores; inside them, secrets only in 0600 files in 0700 directories."""
+    text = _read_for_scan(path)
+    held = [value for value in SEEN_SECRETS if value in text and not is_key_id(value)]
+    if not held:
+        return
+    in_store = any(path.is_relative_to(store) for store in stores)
+    assert in_store, (
+        f"secret material in {path}: {len(held)} value(s), e.g. …{held[0][-4:]} ({len(held[0])} chars)"
+    )
+    if os.name == "posix":
+        file_mode = stat.S_IMODE(path.stat().st_mode)
+        directory_mode = stat.S_IMODE(path.parent.stat().st_mode)
+        assert file_mode == 0o600, f"{path} holds a secret with mode {oct(file_mode)}"
+        assert directory_mode == 0o700, f"{path.parent} holds secrets with mode {oct(directory_mode)}"
 
 
 def read_until_url(process: subprocess.Popen, containing: str = "", timeout: float = 30) -> str:
