@@ -187,3 +187,42 @@ def test_entra_uses_localhost_and_google_asks_for_offline_access():
 def test_bad_idp_profiles(raw, needle):
     with pytest.raises(ConfigError, match=needle):
         parse_profile("p", raw)
+
+
+def test_a_malformed_cognito_answer_is_an_upstream_error(monkeypatch):
+    """Cognito answering 200 without credentials: one line (exit 4), not a crash."""
+    from cred_export.idp.oidc_session import IdToken
+    from cred_export.sources.web_identity import cognito_credentials
+
+    answers = iter([b'{"IdentityId": "us-east-1:abc"}', b'{"Credentials": {"AccessKeyId": "ASIA"}}'])
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = next(answers)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = LoopbackServer(Handler)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", server.url)
+    profile = parse_profile(
+        "p",
+        {
+            "source": "oidc",
+            "issuer": ISSUER,
+            "client_id": CLIENT,
+            "federation": "cognito",
+            "identity_pool_id": "us-east-1:pool",
+        },
+    )
+    try:
+        with pytest.raises(UpstreamError, match="malformed answer"):
+            cognito_credentials(profile, IdToken("token", {"sub": "u1"}))  # type: ignore[arg-type]
+    finally:
+        server.close()

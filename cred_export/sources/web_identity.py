@@ -66,4 +66,6 @@ def cognito_credentials(profile: OidcProfile, id_token: IdToken) -> Keys:
     with upstream_errors("Cognito GetCredentialsForIdentity", profile.name):
         identity = client.get_id(IdentityPoolId=profile.identity_pool_id, Logins=logins)["IdentityId"]
         data = client.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
-    return Keys(data["AccessKeyId"], data["SecretKey"], data["SessionToken"], data["Expiration"].timestamp())
+        return Keys(
+            data["AccessKeyId"], data["SecretKey"], data["SessionToken"], data["Expiration"].timestamp()
+        )
