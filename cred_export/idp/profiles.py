@@ -44,28 +44,32 @@ class SamlProfile:
     region: str | None
 
 
-_OIDC_KEYS = {
-    "source",
-    "preset",
-    "issuer",
-    "client_id",
-    "scopes",
-    "redirect_port",
-    "redirect_host",
-    "redirect_path",
-    "federation",
-    "role_arn",
-    "duration_seconds",
-    "identity_pool_id",
-    "region",
-    "domain",
-    "authorization_server",
-    "tenant",
-    "realm",
-    "base_url",
-    "authorize_parameters",
-}
-_SAML_KEYS = {"source", "assertion_command", "role_arn", "principal_arn", "duration_seconds", "region"}
+OIDC_KEYS = frozenset(
+    {
+        "source",
+        "preset",
+        "issuer",
+        "client_id",
+        "scopes",
+        "redirect_port",
+        "redirect_host",
+        "redirect_path",
+        "federation",
+        "role_arn",
+        "duration_seconds",
+        "identity_pool_id",
+        "region",
+        "domain",
+        "authorization_server",
+        "tenant",
+        "realm",
+        "base_url",
+        "authorize_parameters",
+    }
+)
+SAML_KEYS = frozenset(
+    {"source", "assertion_command", "role_arn", "principal_arn", "duration_seconds", "region"}
+)
 
 
 def parse_profile(name: str, raw: dict[str, Any]) -> OidcProfile | SamlProfile:
@@ -73,10 +77,10 @@ def parse_profile(name: str, raw: dict[str, Any]) -> OidcProfile | SamlProfile:
     values = {k: v for k, v in raw.items() if k != "__origin__"}
     source = values.get("source")
     if source == "oidc":
-        _check_keys(values, _OIDC_KEYS, origin)
+        _check_keys(values, OIDC_KEYS, origin)
         return _oidc(name, apply_preset(values, origin), origin)
     if source == "saml":
-        _check_keys(values, _SAML_KEYS, origin)
+        _check_keys(values, SAML_KEYS, origin)
         return _saml(name, values, origin)
     raise ConfigError(f'{origin}: source must be "oidc" or "saml"')
 
@@ -127,7 +131,7 @@ def _saml(name: str, v: dict[str, Any], origin: str) -> SamlProfile:
     )
 
 
-def _check_keys(values: dict[str, Any], known: set[str], origin: str) -> None:
+def _check_keys(values: dict[str, Any], known: frozenset[str], origin: str) -> None:
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"{origin}: unknown setting {unknown[0]!r}")

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 from hypothesis import strategies as st
 
+from cred_export.idp.profiles import OIDC_KEYS, SAML_KEYS
+
 # Text as it comes from files and the network: any code point a UTF-8 file can carry,
 # control characters, newlines and NULs included.
 any_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
@@ -112,29 +114,8 @@ SETTING_NAMES = (
     "login_from_export",
     "login_timeout_seconds",
 )
-PROFILE_KEYS = (
-    "source",
-    "preset",
-    "issuer",
-    "client_id",
-    "scopes",
-    "redirect_port",
-    "redirect_host",
-    "redirect_path",
-    "federation",
-    "role_arn",
-    "duration_seconds",
-    "identity_pool_id",
-    "region",
-    "domain",
-    "authorization_server",
-    "tenant",
-    "realm",
-    "base_url",
-    "authorize_parameters",
-    "assertion_command",
-    "principal_arn",
-)
+# Every key the profile parser knows, "source" first (the strategies below rely on that).
+PROFILE_KEYS = ("source", *sorted((OIDC_KEYS | SAML_KEYS) - {"source"}))
 toml_keys = st.one_of(st.sampled_from(SETTING_NAMES + PROFILE_KEYS), any_text.map(json.dumps))
 
 
