@@ -1,137 +1,28 @@
-"""Resolve a profile into a credential chain: a root source, then zero or more roles."""
+"""A profile resolved into a credential chain: a root source, then zero or more roles to assume.
+
+`resolve_chain` walks `source_profile` links the way botocore does and asks the source registry
+for the root; `Chain.fetch` turns the root's credentials into the profile's.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
+import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from cred_export.aws_config import SECRET_KEYS, AwsConfig
-from cred_export.errors import ConfigError
-from cred_export.idp.profiles import OidcProfile, SamlProfile, parse_profile
+from cred_export import log
+from cred_export.aws_config import AwsConfig
+from cred_export.cache_key import digest
+from cred_export.credentials import Credentials, Keys, mask
+from cred_export.errors import ConfigError, UpstreamError
+from cred_export.sources import botocore_profile, environment, registry, static
+from cred_export.sources.base import AWS_CONFIG, SETTINGS, Candidate, Root
+from cred_export.stores.base import Store
 
-# Bump when the cached entry's meaning changes: old entries simply stop matching.
-CACHE_SCHEMA = 1
-
-# Settings that only botocore knows how to turn into credentials.
-_BOTOCORE_KEYS = (
-    "credential_process",
-    "credential_source",
-    "web_identity_token_file",
-)
-_SSO_KEYS = ("sso_session", "sso_start_url")
-_ENDPOINT_VARIABLES = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_STS",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-)
-
-
-@dataclass(frozen=True)
-class StaticRoot:
-    """Long-term keys (or pasted session keys) from a credentials file, config or environment."""
-
-    profile: str
-    origin: str  # "profile" or "environment"
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None
-
-    def identity(self) -> dict[str, object]:
-        return {"type": "static", "origin": self.origin, "access_key_id": self.access_key_id}
-
-    def describe(self) -> str:
-        where = "environment" if self.origin == "environment" else f"profile {self.profile}"
-        return f"static keys ({where})"
-
-
-@dataclass(frozen=True)
-class BotocoreRoot:
-    """A profile botocore resolves by itself (credential_process, web identity, SSO, …)."""
-
-    profile: str
-    settings: tuple[tuple[str, str], ...]
-
-    def identity(self) -> dict[str, object]:
-        return {"type": "botocore", "profile": self.profile, "settings": list(self.settings)}
-
-    def describe(self) -> str:
-        return f"botocore profile {self.profile}"
-
-
-@dataclass(frozen=True)
-class SsoRoot:
-    """IAM Identity Center: a role in an account, reached with the SSO portal's access token."""
-
-    profile: str
-    session_name: str | None  # None for legacy profiles (sso_start_url on the profile)
-    start_url: str
-    region: str
-    account_id: str
-    role_name: str
-    scopes: tuple[str, ...]
-
-    def identity(self) -> dict[str, object]:
-        return {
-            "type": "sso",
-            "start_url": self.start_url,
-            "region": self.region,
-            "account_id": self.account_id,
-            "role_name": self.role_name,
-        }
-
-    def describe(self) -> str:
-        return f"SSO {self.role_name} in {self.account_id} ({self.session_name or self.start_url})"
-
-
-@dataclass(frozen=True)
-class OidcRoot:
-    """A corporate OpenID Provider's id_token, exchanged for AWS credentials."""
-
-    profile: str
-    settings: OidcProfile
-
-    def identity(self) -> dict[str, object]:
-        s = self.settings
-        return {
-            "type": "oidc",
-            "issuer": s.issuer,
-            "client_id": s.client_id,
-            "federation": s.federation,
-            "role_arn": s.role_arn,
-            "identity_pool_id": s.identity_pool_id,
-            "duration_seconds": s.duration_seconds,
-            "scopes": list(s.scopes),
-        }
-
-    def describe(self) -> str:
-        target = self.settings.role_arn or f"Cognito pool {self.settings.identity_pool_id}"
-        return f"OIDC {self.settings.issuer} → {target}"
-
-
-@dataclass(frozen=True)
-class SamlRoot:
-    """A SAML assertion from `assertion_command`, exchanged with AssumeRoleWithSAML."""
-
-    profile: str
-    settings: SamlProfile
-
-    def identity(self) -> dict[str, object]:
-        s = self.settings
-        return {
-            "type": "saml",
-            "command": s.assertion_command,
-            "role_arn": s.role_arn,
-            "principal_arn": s.principal_arn,
-            "duration_seconds": s.duration_seconds,
-        }
-
-    def describe(self) -> str:
-        return f"SAML ({self.settings.role_arn or 'the role in the assertion'})"
-
-
-Root = StaticRoot | BotocoreRoot | SsoRoot | OidcRoot | SamlRoot
+# Claude Code's own assumption for credentials without an expiry.
+UNKNOWN_EXPIRY_SECONDS = 3600
+# Expiries a cache record can hold (Unix time, at most 11 digits).
+LATEST_EXPIRY = 10**11 - 1
 
 
 @dataclass(frozen=True)
@@ -161,6 +52,11 @@ class Chain:
     def mfa_process(self) -> str | None:
         return next((hop.mfa_process for hop in self.roles if hop.mfa_serial), None)
 
+    @property
+    def cacheable(self) -> bool:
+        """False for pasted session keys with no role to assume: they are handed out as they are."""
+        return bool(self.roles) or self.root.cacheable
+
     def describe(self) -> str:
         return " → ".join([self.root.describe(), *(f"role {hop.role_arn}" for hop in self.roles)])
 
@@ -177,15 +73,48 @@ class Chain:
         """Where the MFA session (GetSessionToken with a code) of this chain's root is kept."""
         return digest({"root": self.root.identity(), "mfa_serial": self.mfa_serial})
 
+    def store_keys(self) -> list[str]:
+        """Every store entry that belongs to this chain (not an OAuth client secret)."""
+        keys = [self.cache_key()]
+        if self.mfa_serial:
+            keys.append(self.mfa_cache_key())
+        return keys + self.root.store_keys()
 
-def digest(material: dict[str, object]) -> str:
-    material = {
-        **material,
-        "schema": CACHE_SCHEMA,
-        "endpoints": {name: os.environ.get(name) for name in _ENDPOINT_VARIABLES},
-    }
-    encoded = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()[:40]
+    def fetch(self, root_keys: Keys) -> Credentials:
+        """Session credentials for the profile, starting from the root's credentials."""
+        from cred_export import sts
+
+        keys = root_keys
+        if not self.roles and keys.session_token is None:
+            keys = sts.get_session_token(self.profile, keys)  # Claude Code needs a session token
+        for hop in self.roles:
+            keys = sts.assume_role(
+                keys,
+                hop.role_arn,
+                signer_profile=hop.profile,
+                target_profile=self.profile,
+                session_name=hop.role_session_name,
+                external_id=hop.external_id,
+                duration=hop.duration_seconds,
+            )
+        log.debug(f"profile {self.profile}: obtained {mask(keys.access_key_id)}")
+        return as_credentials(keys)
+
+    def credentials(self, store: Store) -> Credentials:
+        """The chain's credentials from its root's, as they come (no cache)."""
+        root_keys = self.root.credentials(store)
+        return self.fetch(root_keys) if self.cacheable else as_credentials(root_keys)
+
+
+def as_credentials(keys: Keys) -> Credentials:
+    """Keys as credentials to hand out and cache; UpstreamError if a source returned malformed ones."""
+    expiration = keys.expiration or time.time() + UNKNOWN_EXPIRY_SECONDS
+    values = (keys.access_key_id, keys.secret_access_key, keys.session_token or "")
+    if not all(_single_line(value) for value in values) or not _possible_expiry(expiration):
+        raise UpstreamError(
+            "the credentials obtained are malformed (an empty or multi-line value, or an impossible expiry)"
+        )
+    return Credentials(*values, expiration)
 
 
 def resolve_chain(
@@ -199,12 +128,16 @@ def resolve_chain(
     """
     idp_profiles = idp_profiles or {}
     if not profile_named:
-        env_root = _environment_root()
+        env_root = environment.from_environment()
         if env_root is not None:
             return Chain(profile, env_root, ())
     roles: list[RoleHop] = []
     seen: list[str] = []
     name = profile
+
+    def ending_at(root: Root) -> Chain:
+        return Chain(profile, root, tuple(reversed(roles)))
+
     while True:
         if name in seen:
             cycle = " → ".join([*seen[seen.index(name) :], name])
@@ -215,94 +148,20 @@ def resolve_chain(
                 raise ConfigError(
                     f"profile {name!r} is defined both in {config.config_file} and as [profiles.{name}]"
                 )
-            return Chain(profile, _idp_root(name, idp_profiles[name]), tuple(reversed(roles)))
+            return ending_at(registry.root_for(Candidate(name, idp_profiles[name], SETTINGS), config))
         settings = config.profile(name, also_known=idp_profiles)
         if "role_arn" not in settings:
-            return Chain(profile, _root(config, name, settings), tuple(reversed(roles)))
+            return ending_at(registry.root_for(Candidate(name, settings, AWS_CONFIG), config))
         source = settings.get("source_profile")
-        if source is None or _needs_botocore(settings):
-            if source is None and not _needs_botocore(settings):
+        if source is None or botocore_profile.needs_botocore(settings):
+            # credential_source (or another setting only botocore handles): botocore assumes the role
+            if source is None and not botocore_profile.needs_botocore(settings):
                 raise ConfigError(f"profile {name!r} has role_arn but no source_profile or credential_source")
-            return Chain(profile, _botocore_root(name, settings), tuple(reversed(roles)))
+            return ending_at(botocore_profile.root_from(name, settings))
         roles.append(_role_hop(name, settings))
-        if source == name and _has_keys(settings):  # a role profile using its own keys
-            return Chain(profile, _static_root(name, settings), tuple(reversed(roles)))
+        if source == name and static.has_keys(settings):  # a role profile using its own keys
+            return ending_at(static.root_from(name, settings))
         name = source
-
-
-def _root(config: AwsConfig, name: str, settings: dict[str, str]) -> Root:
-    if any(key in settings for key in _SSO_KEYS):
-        return _sso_root(config, name, settings)
-    if _has_keys(settings) and not _needs_botocore(settings):
-        return _static_root(name, settings)
-    if _needs_botocore(settings):
-        return _botocore_root(name, settings)
-    raise ConfigError(
-        f"profile {name!r} has no credentials: set aws_access_key_id/aws_secret_access_key,"
-        " role_arn with source_profile, sso_session or credential_process"
-    )
-
-
-def _idp_root(name: str, raw: dict) -> OidcRoot | SamlRoot:
-    parsed = parse_profile(name, raw)
-    return OidcRoot(name, parsed) if isinstance(parsed, OidcProfile) else SamlRoot(name, parsed)
-
-
-def _sso_root(config: AwsConfig, name: str, settings: dict[str, str]) -> SsoRoot:
-    session_name = settings.get("sso_session")
-    source = config.sso_session(session_name, name) if session_name else settings
-    values = {
-        "sso_start_url": source.get("sso_start_url", "").strip(),
-        "sso_region": source.get("sso_region", "").strip(),
-        "sso_account_id": settings.get("sso_account_id", "").strip(),
-        "sso_role_name": settings.get("sso_role_name", "").strip(),
-    }
-    missing = [key for key, value in values.items() if not value]
-    if missing:
-        raise ConfigError(f"SSO profile {name!r} is missing {', '.join(missing)}")
-    raw_scopes = source.get("sso_registration_scopes", "sso:account:access")
-    scopes = tuple(scope.strip() for scope in raw_scopes.split(",") if scope.strip())
-    return SsoRoot(
-        profile=name,
-        session_name=session_name,
-        start_url=values["sso_start_url"],
-        region=values["sso_region"],
-        account_id=values["sso_account_id"],
-        role_name=values["sso_role_name"],
-        scopes=scopes or ("sso:account:access",),
-    )
-
-
-def _has_keys(settings: dict[str, str]) -> bool:
-    return bool(settings.get("aws_access_key_id") and settings.get("aws_secret_access_key"))
-
-
-def _needs_botocore(settings: dict[str, str]) -> bool:
-    return any(key in settings for key in _BOTOCORE_KEYS)
-
-
-def _static_root(name: str, settings: dict[str, str]) -> StaticRoot:
-    return StaticRoot(
-        profile=name,
-        origin="profile",
-        access_key_id=settings["aws_access_key_id"].strip(),
-        secret_access_key=settings["aws_secret_access_key"].strip(),
-        session_token=(settings.get("aws_session_token") or "").strip() or None,
-    )
-
-
-def _botocore_root(name: str, settings: dict[str, str]) -> BotocoreRoot:
-    public = tuple(sorted((k, v) for k, v in settings.items() if k not in SECRET_KEYS))
-    return BotocoreRoot(profile=name, settings=public)
-
-
-def _environment_root() -> StaticRoot | None:
-    key_id = os.environ.get("AWS_ACCESS_KEY_ID", "").strip()
-    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
-    if not (key_id and secret):
-        return None
-    token = os.environ.get("AWS_SESSION_TOKEN", "").strip() or None
-    return StaticRoot("default", "environment", key_id, secret, token)
 
 
 def _role_hop(name: str, settings: dict[str, str]) -> RoleHop:
@@ -327,3 +186,11 @@ def _duration(name: str, raw: str | None) -> int | None:
     if not 900 <= value <= 43200:
         raise ConfigError(f"profile {name!r}: duration_seconds must be between 900 and 43200")
     return value
+
+
+def _single_line(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and "\n" not in value and "\r" not in value
+
+
+def _possible_expiry(value: Any) -> bool:
+    return isinstance(value, (int, float)) and 0 < value < LATEST_EXPIRY

@@ -1,5 +1,5 @@
 """Commands cred-export runs for the user (mfa_process, assertion_command): no shell, no stdin,
-bounded, and an environment without any AWS secret."""
+bounded, and an environment without any AWS secret. Export's own stdin is detached too."""
 
 from __future__ import annotations
 
@@ -50,3 +50,13 @@ def run_for_output(command: str, what: str, profile: str, deadline: float) -> st
     if completed.returncode != 0:
         raise UpstreamError(f"profile {profile!r}: {what} exited with {completed.returncode}")
     return completed.stdout[:MAX_OUTPUT].decode("utf-8", "replace")
+
+
+def detach_stdin() -> None:
+    """Export reads no input, and neither may its children (credential_process, …)."""
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    except OSError:
+        pass

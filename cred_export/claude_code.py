@@ -46,7 +46,8 @@ class Layer:
 
     def load(self) -> dict[str, Any] | None:
         """The file's JSON object; None if absent; ConfigError if it is not a JSON object."""
-        return load_settings_file(self.path)
+        settings = read_settings(self.path)
+        return settings.data if settings.raw is not None else None
 
 
 def layers(project_dir: Path | None = None) -> list[Layer]:
@@ -72,20 +73,72 @@ def effective(key: str, project_dir: Path | None = None) -> tuple[Any, Layer] | 
     return None
 
 
-def load_settings_file(path: Path) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class SettingsFile:
+    """Claude Code's settings file as found: its exact bytes (None when absent) and its object."""
+
+    path: Path
+    raw: bytes | None
+    data: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8") if self.raw is not None else ""
+
+
+def read_settings(path: Path) -> SettingsFile:
+    """The file as found; an empty one counts as `{}`; ConfigError if it is not a JSON object.
+
+    Strict, since `setup` writes back what it read: no lone surrogates, no numbers beyond a
+    double, no nesting Python cannot rewrite."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+        return SettingsFile(path, None, {})
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: fix or move it") from None
+    return SettingsFile(path, raw, _parse(path, text))
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text, parse_float=_finite_float)
     except ValueError as exc:
-        raise ConfigError(f"{path} is not valid JSON ({exc}); fix or move it first") from None
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else f" ({exc})"
+        raise ConfigError(f"{path} is not valid JSON{where}: fix or move it") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to rewrite safely: fix or move it") from None
+    if _has_lone_surrogate(data):
+        raise ConfigError(f"{path} holds an invalid \\u escape (a lone surrogate): fix it")
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} does not hold a JSON object")
+        kind = "an array" if isinstance(data, list) else "a single value"
+        raise ConfigError(f"{path} holds {kind}, not a JSON object: fix or move it")
     return data
+
+
+def _finite_float(text: str) -> float:
+    """JSON numbers beyond a double (1e999) would be written back as Infinity, which is not JSON."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """A "\\ud800" escape decodes to a string that cannot be written back as UTF-8."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _platform() -> str:

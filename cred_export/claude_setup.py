@@ -16,15 +16,14 @@ import os
 import posixpath
 import re
 import shlex
-import shutil
 import stat
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cred_export import log
+from cred_export import claude_code, installed, log
+from cred_export.claude_code import SettingsFile
 from cred_export.errors import ConfigError
 from cred_export.files import write_atomic
 from cred_export.iam_policy import is_bare_foundation_model, is_region
@@ -68,26 +67,17 @@ class Wiring:
 
 
 def executable_path(override: str | None = None) -> str:
-    """The absolute path Claude Code should run: this program as installed.
-
-    Symlinks are not followed: package managers put a stable link on PATH
-    (`/opt/homebrew/bin/cred-export`, `/usr/bin/cred-export`) whose target moves on upgrade.
-    """
+    """The absolute path Claude Code should run: `override`, else this program as installed."""
     if override is not None:
         if not (posixpath.isabs(override) or _WINDOWS_PATH.match(override)):
             raise ConfigError(f"--executable {override!r} must be an absolute path")
         return override
-    if getattr(sys, "frozen", False):
-        return os.path.abspath(sys.executable)
-    argv0 = sys.argv[0] if sys.argv else ""
-    if os.path.basename(argv0).startswith("cred-export") and os.path.isfile(argv0):
-        return os.path.abspath(argv0)
-    found = shutil.which("cred-export")
+    found = installed.executable()
     if found is None:
         raise ConfigError(
             "cannot tell where cred-export is installed: pass --executable /path/to/cred-export"
         )
-    return os.path.abspath(found)
+    return found
 
 
 def command_line(executable: str, *args: str) -> str:
@@ -139,74 +129,12 @@ def model_warning(flag: str, model: str | None) -> str | None:
 # --- the file ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SettingsFile:
-    """Claude Code's settings file as found: its exact bytes (None when absent) and its object."""
-
-    path: Path
-    raw: bytes | None
-    data: dict[str, Any]
-
-    @property
-    def text(self) -> str:
-        return self.raw.decode("utf-8") if self.raw is not None else ""
-
-
 def read_settings(path: Path) -> SettingsFile:
-    """The file; an empty one counts as `{}`; ConfigError if it is anything but a JSON object."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return SettingsFile(path, None, {})
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text: fix or move it, then run setup again") from None
-    data = _parse(path, text)
-    if not isinstance(data.get("env", {}), dict):
+    """Claude Code's settings file for `setup` to rewrite: ConfigError unless `env` is an object too."""
+    settings = claude_code.read_settings(path)
+    if not isinstance(settings.data.get("env", {}), dict):
         raise ConfigError(f'{path}: "env" is not a JSON object: fix it, then run setup again')
-    return SettingsFile(path, raw, data)
-
-
-def _parse(path: Path, text: str) -> dict[str, Any]:
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text, parse_float=_finite_float)
-    except ValueError as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else f" ({exc})"
-        raise ConfigError(f"{path} is not valid JSON{where}: fix or move it, then run setup again") from None
-    except RecursionError:
-        raise ConfigError(f"{path} is nested too deeply to rewrite safely: fix or move it") from None
-    if _has_lone_surrogate(data):
-        raise ConfigError(
-            f"{path} holds an invalid \\u escape (a lone surrogate): fix it, then run setup again"
-        )
-    if not isinstance(data, dict):
-        kind = "an array" if isinstance(data, list) else "a single value"
-        raise ConfigError(f"{path} holds {kind}, not a JSON object: fix or move it, then run setup again")
-    return data
-
-
-def _finite_float(text: str) -> float:
-    """JSON numbers beyond a double (1e999) would be written back as Infinity, which is not JSON."""
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"the number {text[:20]} is out of range")
-    return value
-
-
-def _has_lone_surrogate(value: object) -> bool:
-    """A "\\ud800" escape decodes to a string that cannot be written back as UTF-8."""
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
+    return settings
 
 
 def merged(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from cred_export.commands.options import debug_option
 from cred_export.commands.setup import setup
 from cred_export.commands.status import status
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
+from cred_export.request import HitNotes
 
 
 class DefaultExportGroup(click.Group):
@@ -51,10 +52,10 @@ for command in (export, login, client_secret, setup, status, doctor, clear, iam_
     cli.add_command(command)
 
 
-def run(argv: list[str]) -> int:
-    """Run the CLI on argv; returns the process exit code."""
+def run(argv: list[str], notes: HitNotes | None = None) -> int:
+    """Run the CLI on argv; returns the process exit code. `notes`: what the hit path learned."""
     try:
-        code = cli.main(args=argv, prog_name="cred-export", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="cred-export", standalone_mode=False, obj=notes or HitNotes())
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

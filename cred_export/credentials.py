@@ -1,4 +1,5 @@
-"""The `Credentials` value every source returns and every store keeps.
+"""`Credentials`, the value every store keeps and every command hands out, and `Keys`, what a
+source returns before it is checked (the token and expiry may be unknown).
 
 A plain class on purpose: this module is on the cache-hit path, where importing
 `dataclasses` (and through it `inspect` and `re`) would cost more than the whole lookup.
@@ -46,6 +47,27 @@ class Credentials:
 
     def __repr__(self) -> str:  # never shows a secret, even by accident
         return f"Credentials({mask(self.access_key_id)}, expires {self.expiration_iso})"
+
+
+class Keys:
+    """Credentials as a source returns them: the session token and the expiry may be unknown."""
+
+    __slots__ = ("access_key_id", "expiration", "secret_access_key", "session_token")
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        expiration: float | None = None,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.expiration = expiration
+
+    def __repr__(self) -> str:  # never shows a secret
+        return f"Keys({mask(self.access_key_id)})"
 
 
 def mask(access_key_id: str) -> str:

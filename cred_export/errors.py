@@ -1,4 +1,8 @@
-"""Failure classes and the exit codes they map to (documented in README)."""
+"""Failure classes and the exit codes they map to (documented in README).
+
+Each failure is one actionable line (`str(error)`) and carries the fields a caller may want to
+act on: the profile, the service that answered and its error code.
+"""
 
 from __future__ import annotations
 
@@ -22,17 +26,21 @@ class ConfigError(CredExportError):
 
 
 class LoginRequired(CredExportError):
-    """An interactive sign-in (browser, MFA) is needed before credentials can be issued."""
+    """An interactive sign-in (browser, MFA) is needed before credentials can be issued.
+
+    The line always names the command to run: `cred-export login --profile P`.
+    """
 
     exit_code = EXIT_LOGIN_REQUIRED
 
-
-def sign_in_required(profile: str, why: str = "") -> LoginRequired:
-    """The one line every "you must sign in" failure uses, naming the command to run."""
-    reason = f" ({why})" if why else ""
-    return LoginRequired(
-        f"sign-in required for profile {profile}: run cred-export login --profile {profile}{reason}"
-    )
+    def __init__(self, profile: str, why: str = "", *, code: str | None = None) -> None:
+        reason = f" ({why})" if why else ""
+        super().__init__(
+            f"sign-in required for profile {profile}: run cred-export login --profile {profile}{reason}"
+        )
+        self.profile = profile
+        self.why = why
+        self.code = code  # the service's error code, when one said so
 
 
 class UpstreamError(CredExportError):
@@ -40,6 +48,15 @@ class UpstreamError(CredExportError):
 
     exit_code = EXIT_UPSTREAM
 
-
-class StoreUnavailable(Exception):
-    """A credential store cannot be used on this machine right now (internal signal)."""
+    def __init__(
+        self,
+        message: str,
+        *,
+        profile: str | None = None,
+        service: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.profile = profile
+        self.service = service  # "STS AssumeRole …", "SSO-OIDC", an IdP host
+        self.code = code  # e.g. "AccessDenied", "invalid_grant"; None for network failures

@@ -1,8 +1,10 @@
-"""Per-key cross-process locks: single-flight refreshes, released by the kernel on death."""
+"""Per-key cross-process locks: single-flight renewals, released by the kernel on death."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import filelock
 
@@ -10,10 +12,10 @@ from cred_export import files, log, paths
 
 
 class KeyLock:
-    """An advisory lock file per cache key (flock on POSIX, msvcrt locking on Windows).
+    """An advisory lock file per key (flock on POSIX, msvcrt locking on Windows).
 
     The kernel drops the lock when its holder exits for any reason, SIGKILL included, so a
-    dead refresher never blocks the next call.
+    dead holder never blocks the next call.
     """
 
     def __init__(self, key: str) -> None:
@@ -43,3 +45,16 @@ class KeyLock:
     def release(self) -> None:
         if self._lock.is_locked:
             self._lock.release()
+
+    @contextmanager
+    def held(self, timeout: float) -> Iterator[bool]:
+        """Hold the lock for the block, waiting up to `timeout` s (0: only if free right now).
+
+        Yields whether it was taken; the block decides what a busy lock means.
+        """
+        taken = self.acquire(timeout)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self.release()

@@ -62,22 +62,87 @@ def _memo_path(print_: str) -> str:
     return os.path.join(paths.cache_dir(), "memo", name)
 
 
-def read(print_: str) -> dict[str, str] | None:
-    """The memo's fields if one exists for exactly this fingerprint."""
+class Memo:
+    """The memo's fields and their defaults: the one place they are named.
+
+    `store` is the store's kind (see `cred_export.stores`), which tells the hit path how to read
+    `key`; the rest are the settings the hit path needs without parsing the settings files.
+    """
+
+    __slots__ = (
+        "chunk",
+        "fallback_reason",
+        "key",
+        "keyring_timeout",
+        "refresh_ahead",
+        "retry_keyring_after",
+        "store",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        store: str,
+        *,
+        refresh_ahead: float = 900.0,
+        keyring_timeout: float = 2.0,
+        chunk: int = 0,
+        fallback_reason: str | None = None,
+        retry_keyring_after: float = 0.0,
+    ) -> None:
+        self.key = key
+        self.store = store
+        self.refresh_ahead = refresh_ahead
+        self.keyring_timeout = keyring_timeout
+        self.chunk = chunk
+        self.fallback_reason = fallback_reason
+        self.retry_keyring_after = retry_keyring_after
+
+    def lines(self) -> str:
+        fields = {
+            "key": self.key,
+            "store": self.store,
+            "refresh_ahead": f"{self.refresh_ahead:g}",
+            "keyring_timeout": f"{self.keyring_timeout:g}",
+            "chunk": str(self.chunk),
+        }
+        if self.fallback_reason:
+            fields["fallback_reason"] = self.fallback_reason.replace("\n", " ")
+            fields["retry_keyring_after"] = str(int(self.retry_keyring_after))
+        return "".join(f"{name}={value}\n" for name, value in fields.items())
+
+    @classmethod
+    def parse(cls, lines: list[str]) -> Memo | None:
+        """The memo in `lines` (`name=value`); None when a field is missing or malformed."""
+        fields = {}
+        for line in lines:
+            name, sep, value = line.partition("=")
+            if sep:
+                fields[name] = value
+        try:
+            return cls(
+                fields["key"],
+                fields["store"],
+                refresh_ahead=float(fields.get("refresh_ahead", "900")),
+                keyring_timeout=float(fields.get("keyring_timeout", "2")),
+                chunk=int(fields.get("chunk", "0")),
+                fallback_reason=fields.get("fallback_reason") or None,
+                retry_keyring_after=float(fields.get("retry_keyring_after", "0")),
+            )
+        except (KeyError, ValueError):
+            return None
+
+
+def read(print_: str) -> Memo | None:
+    """The memo written for exactly this fingerprint, if there is one."""
     text = files.read_text(_memo_path(print_), limit=64 * 1024)
     if not text:
         return None
     lines = text.split("\n")
     if len(lines) < 3 or lines[0] != MAGIC or lines[1] != print_:
         return None
-    fields = {}
-    for line in lines[2:]:
-        key, sep, value = line.partition("=")
-        if sep:
-            fields[key] = value
-    return fields
+    return Memo.parse(lines[2:])
 
 
-def write(print_: str, fields: dict[str, str]) -> None:
-    body = "".join(f"{key}={value}\n" for key, value in fields.items())
-    files.write_private(_memo_path(print_), f"{MAGIC}\n{print_}\n{body}")
+def write(print_: str, memo: Memo) -> None:
+    files.write_private(_memo_path(print_), f"{MAGIC}\n{print_}\n{memo.lines()}")

@@ -11,7 +11,7 @@ HEAVY = ("boto3", "botocore", "click", "keyring", "filelock", "configparser", "t
 
 PROBE = (
     "import sys\n"
-    "from cred_export.fastpath import main\n"
+    "from cred_export.entry import main\n"
     "sys.argv = ['cred-export', *sys.argv[1:]]\n"
     "try:\n"
     "    main()\n"

@@ -11,14 +11,22 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from harness.loopback import LoopbackServer
 
+from cred_export.aws_config import AwsConfig
 from cred_export.errors import ConfigError, UpstreamError
+from cred_export.idp.federation import session_name
 from cred_export.idp.id_token import validate
 from cred_export.idp.oidc import Provider
-from cred_export.idp.profiles import OidcProfile, parse_profile
-from cred_export.sources.web_identity import session_name
+from cred_export.idp.profiles import OidcProfile
+from cred_export.sources import registry
+from cred_export.sources.base import SETTINGS, Candidate
 
 ISSUER = "https://idp.example.com"
 CLIENT = "cred-export-test"
+
+
+def parse_profile(name: str, raw: dict):  # type: ignore[no-untyped-def]
+    """A `[profiles.NAME]` table as the source registry reads it: its source's parsed settings."""
+    return registry.root_for(Candidate(name, raw, SETTINGS), AwsConfig({}, "config", "credentials")).settings
 
 
 class Keys:
@@ -191,8 +199,8 @@ def test_bad_idp_profiles(raw, needle):
 
 def test_a_malformed_cognito_answer_is_an_upstream_error(monkeypatch):
     """Cognito answering 200 without credentials: one line (exit 4), not a crash."""
+    from cred_export.idp.federation import cognito_credentials
     from cred_export.idp.oidc_session import IdToken
-    from cred_export.sources.web_identity import cognito_credentials
 
     answers = iter([b'{"IdentityId": "us-east-1:abc"}', b'{"Credentials": {"AccessKeyId": "ASIA"}}'])
 

@@ -252,7 +252,7 @@ def test_wheel_holds_the_package_and_its_entry_point(wheel_artifacts: dict[str, 
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "cred_export").rglob("*.py")}
     assert sources <= names
     assert {n.split("/")[0] for n in names} == {"cred_export", dist_info}
-    assert re.search(r"^cred-export = cred_export\.fastpath:main$", entry_points, re.M)
+    assert re.search(r"^cred-export = cred_export\.entry:main$", entry_points, re.M)
     assert f"\nVersion: {__version__}\n" in metadata and "\nName: cred-export\n" in metadata
 
 
@@ -261,7 +261,7 @@ def test_sdist_holds_the_sources_and_no_local_files(wheel_artifacts: dict[str, P
     top = f"cred_export-{__version__}"
     with tarfile.open(sdist) as archive:
         names = {name.removeprefix(f"{top}/") for name in archive.getnames()}
-    assert {"pyproject.toml", "README.md", "cred_export/fastpath.py", "cred_export/__init__.py"} <= names
+    assert {"pyproject.toml", "README.md", "cred_export/entry.py", "cred_export/__init__.py"} <= names
     local = [n for n in names if re.search(r"(^|/)(\.venv|build|dist|__pycache__|\.git)(/|$)|\.pyc$", n)]
     assert not local, f"local files in the sdist: {local[:5]}"
 

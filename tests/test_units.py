@@ -8,12 +8,9 @@ import os
 import pytest
 
 from cred_export import memo, record
-from cred_export.aws_config import AwsConfig
-from cred_export.chain import StaticRoot, resolve_chain
 from cred_export.credentials import Credentials
-from cred_export.errors import ConfigError
-from cred_export.fastpath import parse_export_args
 from cred_export.render import render
+from cred_export.request import parse_export_request
 from cred_export.stores import chunks
 
 CREDS = Credentials("ASIAEXAMPLE000000001", "se/cr+et", "to+ken/==", 1_900_000_000)
@@ -62,12 +59,9 @@ def test_chunks_split_join_and_reject_tampering():
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        ([], {"profile": "default", "format": "claude", "named": "0"}),
-        (["export", "--profile", "p"], {"profile": "p", "format": "claude", "named": "1"}),
-        (
-            ["--profile=p", "-f", "env", "--debug"],
-            {"profile": "p", "format": "env", "named": "1", "debug": "1"},
-        ),
+        ([], ("default", False, "claude", False)),
+        (["export", "--profile", "p"], ("p", True, "claude", False)),
+        (["--profile=p", "-f", "env", "--debug"], ("p", True, "env", True)),
         (["login"], None),
         (["--help"], None),
         (["--format", "xml"], None),
@@ -78,57 +72,23 @@ def test_chunks_split_join_and_reject_tampering():
 )
 def test_fast_path_only_takes_plain_exports(argv, expected, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    assert parse_export_args(argv) == expected
-
-
-def config(**profiles: dict[str, str]) -> AwsConfig:
-    return AwsConfig(dict(profiles), "config", "credentials")
-
-
-def test_a_role_profile_may_use_its_own_keys():
-    chain = resolve_chain(
-        config(
-            me={
-                "role_arn": "arn:r",
-                "source_profile": "me",
-                "aws_access_key_id": "AKIA1",
-                "aws_secret_access_key": "s",
-            }
-        ),
-        "me",
-        profile_named=True,
+    request = parse_export_request(argv)
+    seen = (
+        None if request is None else (request.profile, request.profile_named, request.format, request.debug)
     )
-    assert isinstance(chain.root, StaticRoot) and [h.role_arn for h in chain.roles] == ["arn:r"]
+    assert seen == expected
 
 
-def test_cache_key_depends_on_every_input_but_not_on_secrets():
-    base = {"aws_access_key_id": "AKIA1", "aws_secret_access_key": "s1"}
-    role = {"role_arn": "arn:r", "source_profile": "base"}
-    key = resolve_chain(config(base=base, r=role), "r", profile_named=True).cache_key()
-    same = resolve_chain(
-        config(base={**base, "aws_secret_access_key": "s2"}, r=role), "r", profile_named=True
+def test_memo_fields_round_trip_and_reject_malformed_values():
+    note = memo.Memo(
+        "abc", "file", refresh_ahead=600, fallback_reason="locked\nkeyring", retry_keyring_after=5
     )
-    assert same.cache_key() == key
-    for changed in (
-        {**role, "external_id": "x"},
-        {**role, "role_arn": "arn:other"},
-        {**role, "duration_seconds": "900"},
-        {**role, "role_session_name": "n"},
-    ):
-        assert resolve_chain(config(base=base, r=changed), "r", profile_named=True).cache_key() != key
-
-
-def test_environment_keys_only_when_no_profile_was_named(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
-    cfg = config(default={"aws_access_key_id": "AKIAFILE", "aws_secret_access_key": "s"})
-    assert resolve_chain(cfg, "default", profile_named=False).root.access_key_id == "AKIAENV"
-    assert resolve_chain(cfg, "default", profile_named=True).root.access_key_id == "AKIAFILE"
-
-
-def test_unknown_profile_error_lists_profiles():
-    with pytest.raises(ConfigError, match="known profiles: a, b"):
-        config(b={}, a={}).profile("c")
+    parsed = memo.Memo.parse(note.lines().splitlines())
+    assert parsed is not None
+    assert (parsed.key, parsed.store, parsed.refresh_ahead, parsed.chunk) == ("abc", "file", 600.0, 0)
+    assert (parsed.fallback_reason, parsed.retry_keyring_after) == ("locked keyring", 5.0)
+    assert memo.Memo.parse(["store=file"]) is None  # no key
+    assert memo.Memo.parse(["key=a", "store=file", "refresh_ahead=soon"]) is None
 
 
 def test_memo_fingerprint_follows_config_files(tmp_path, monkeypatch):

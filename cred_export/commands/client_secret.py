@@ -7,7 +7,7 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.fastpath import choose_profile
+from cred_export.request import choose_profile
 
 
 @click.command("client-secret")
@@ -18,20 +18,17 @@ from cred_export.fastpath import choose_profile
 @debug_option
 def client_secret(profile: str | None, delete: bool) -> None:
     """Store the OIDC client secret of a profile, read from stdin (or typed, hidden)."""
-    from cred_export.chain import OidcRoot
     from cred_export.errors import ConfigError
-    from cred_export.exporter import resolve
-    from cred_export.idp.oidc_session import client_secret_key
+    from cred_export.flows.export import resolve
     from cred_export.settings import load_settings
     from cred_export.stores.choose import choose_store
 
     name, named = choose_profile(profile)
     settings = load_settings()
-    chain = resolve(name, named, settings)
-    if not isinstance(chain.root, OidcRoot):
+    key = resolve(name, named, settings).root.client_secret_key()
+    if key is None:
         raise ConfigError(f'profile {name!r} is not an OIDC profile (source = "oidc")')
-    store = choose_store(settings).store
-    key = client_secret_key(chain.root.settings)
+    store = choose_store(settings)
     if delete:
         store.delete(key)
         click.echo(f"Client secret for profile {name} removed from {store.name}.")

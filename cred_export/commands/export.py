@@ -7,8 +7,8 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.fastpath import choose_profile
 from cred_export.render import FORMATS, render
+from cred_export.request import HitNotes, choose_profile
 
 
 @click.command()
@@ -23,10 +23,12 @@ from cred_export.render import FORMATS, render
     help="claude: Claude Code's awsCredentialExport JSON; process: credential_process; env: shell exports.",
 )
 @debug_option
-def export(profile: str | None, fmt: str) -> None:
+@click.pass_context
+def export(ctx: click.Context, profile: str | None, fmt: str) -> None:
     """Print credentials for a profile (what awsCredentialExport runs)."""
-    from cred_export.exporter import export as export_credentials
+    from cred_export.flows.export import export as export_credentials
 
-    creds = export_credentials(*choose_profile(profile))
+    notes = ctx.find_object(HitNotes) or HitNotes()
+    creds = export_credentials(*choose_profile(profile), keyring_unavailable=notes.keyring_unavailable)
     sys.stdout.write(render(creds, fmt))
     sys.stdout.flush()

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.fastpath import choose_profile
+from cred_export.request import choose_profile
 
 
 @click.command()
@@ -24,8 +24,8 @@ from cred_export.fastpath import choose_profile
 @debug_option
 def login(profile: str | None, flow: str | None, timeout: float | None) -> None:
     """Sign in for a profile and cache its credentials (what awsAuthRefresh runs)."""
-    from cred_export.exporter import detach_stdin
-    from cred_export.login.flow import login as run_login
+    from cred_export.children import detach_stdin
+    from cred_export.flows.login import login as run_login
 
     detach_stdin()
     run_login(*choose_profile(profile), flow=flow or "auto", timeout=timeout, out=sys.stdout)

@@ -65,7 +65,7 @@ def claude(
 ) -> None:
     """Merge cred-export's hooks into Claude Code's user settings (~/.claude/settings.json)."""
     from cred_export.claude_setup import Wiring, executable_path, model_warning, region_for
-    from cred_export.fastpath import choose_profile
+    from cred_export.request import choose_profile
 
     _check_flags(managed, output, dry_run)
     name, _named = choose_profile(profile)
@@ -105,7 +105,7 @@ def _check_profile(name: str, *, lenient: bool) -> str | None:
     """
     from cred_export.aws_config import load_aws_config
     from cred_export.errors import ConfigError
-    from cred_export.exporter import resolve
+    from cred_export.flows.export import resolve
     from cred_export.settings import load_settings
 
     try:

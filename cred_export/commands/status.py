@@ -20,25 +20,25 @@ def status(profile: str | None, as_json: bool) -> None:
     from cred_export.aws_config import load_aws_config
     from cred_export.chain import resolve_chain
     from cred_export.errors import CredExportError
-    from cred_export.profile_state import describe
+    from cred_export.flows.status import describe
     from cred_export.settings import load_settings
     from cred_export.stores.choose import choose_store
 
     settings = load_settings()
     config = load_aws_config()
-    choice = choose_store(settings)
+    store = choose_store(settings)
     names = [profile] if profile else sorted({*config.profiles, *settings.profiles})
     entries = []
     for name in names:
         try:
             chain = resolve_chain(config, name, profile_named=True, idp_profiles=settings.profiles)
-            entries.append(describe(chain, choice.store, settings))
+            entries.append(describe(chain, store, settings))
         except CredExportError as exc:
             if profile:
                 raise
             entries.append({"profile": name, "error": str(exc)})
     document = {
-        "store": {"name": choice.store.name, "kind": choice.kind, "fallback_reason": choice.fallback_reason},
+        "store": {"name": store.name, "kind": store.kind, "fallback_reason": store.fallback_reason},
         "profiles": entries,
     }
     sys.stdout.write(json.dumps(document, indent=2) + "\n" if as_json else _text(document))

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
+from cred_export.aws import CLIENT_CONFIG, UNSIGNED_CONFIG, botocore_session
 from cred_export.credentials import Credentials
-from cred_export.sts import CLIENT_CONFIG, botocore_session
-
-_UNSIGNED_CONFIG = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
 
 
 def signed_client(service: str, profile: str, creds: Credentials, region: str | None = None) -> Any:
@@ -28,7 +24,7 @@ def signed_client(service: str, profile: str, creds: Credentials, region: str | 
 
 def unsigned_client(service: str, profile: str) -> Any:
     """A client that signs nothing (for calls that only need an answer, such as the clock)."""
-    return _session(profile).create_client(service, config=_UNSIGNED_CONFIG)
+    return _session(profile).create_client(service, config=UNSIGNED_CONFIG)
 
 
 def _session(profile: str) -> Any:

@@ -6,9 +6,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cred_export.aws import error_code, error_message
 from cred_export.doctor.aws_clients import signed_client
 from cred_export.doctor.context import Context
-from cred_export.doctor.report import Check, fail, ok, one_line, skip
+from cred_export.doctor.report import Check, fail, ok, skip
+from cred_export.text import first_line
 
 # Claude Code's last resort when no region is configured.
 FALLBACK_REGION = "us-east-1"
@@ -32,7 +34,7 @@ def check_bedrock(ctx: Context) -> Check:
     except BotoCoreError as exc:
         return fail(
             "bedrock",
-            f"cannot reach Bedrock in {region}: {one_line(str(exc))}",
+            f"cannot reach Bedrock in {region}: {first_line(exc)}",
             "check the region, network, VPN or proxy",
         )
     ctx.listed = True
@@ -60,9 +62,7 @@ def list_inference_profiles(ctx: Context, region: str, kind: str | None = None) 
 
 
 def _refused(exc: ClientError, region: str) -> Check:
-    error = exc.response.get("Error", {})
-    code = error.get("Code", "Unknown")
-    message = one_line(error.get("Message"))
+    code, message = error_code(exc), error_message(exc)
     detail = f"ListInferenceProfiles in {region}: {code}" + (f": {message}" if message else "")
     if code in ("AccessDeniedException", "AccessDenied"):
         return fail("bedrock", detail, _IAM_FIX)

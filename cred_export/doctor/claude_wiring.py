@@ -8,10 +8,8 @@ read from the current directory, as Claude Code reads them from the directory it
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 
-from cred_export import claude_code
+from cred_export import claude_code, installed
 from cred_export.doctor import claude_env, hooks
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
@@ -97,8 +95,4 @@ def _user_settings() -> str:
 
 def own_executable() -> str:
     """The absolute path of the cred-export running now, for the fix lines."""
-    launched = sys.argv[0] if sys.argv else ""
-    if os.path.basename(launched).startswith("cred-export"):
-        return os.path.abspath(launched)
-    beside = os.path.join(os.path.dirname(sys.executable), "cred-export")
-    return beside if os.path.exists(beside) else (shutil.which("cred-export") or "cred-export")
+    return installed.executable() or "cred-export"

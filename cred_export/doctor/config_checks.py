@@ -10,7 +10,7 @@ from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip
 from cred_export.errors import ConfigError
-from cred_export.exporter import resolve
+from cred_export.flows.export import resolve
 from cred_export.settings import load_settings
 
 

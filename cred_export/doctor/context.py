@@ -8,7 +8,7 @@ from cred_export.aws_config import AwsConfig
 from cred_export.chain import Chain
 from cred_export.credentials import Credentials
 from cred_export.settings import Settings
-from cred_export.stores.choose import Choice
+from cred_export.stores.base import Store
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Context:
     aws_config: AwsConfig | None = None
     settings: Settings | None = None
     chain: Chain | None = None
-    choice: Choice | None = None
+    store: Store | None = None
     cached: Credentials | None = None
     credentials: Credentials | None = None
     region: str | None = None  # the region Claude Code calls Bedrock in

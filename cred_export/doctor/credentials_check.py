@@ -7,11 +7,11 @@ and a needed sign-in is reported with the command to run.
 
 from __future__ import annotations
 
-from cred_export import exporter
 from cred_export.credentials import mask
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip
 from cred_export.errors import ConfigError, CredExportError, LoginRequired, UpstreamError
+from cred_export.flows import export
 
 
 def check_credentials(ctx: Context) -> Check:
@@ -19,7 +19,7 @@ def check_credentials(ctx: Context) -> Check:
         return skip("credentials", "needs a profile that resolves")
     try:
         # Doctor diagnoses; it never opens a browser sign-in (login_from_export = "auto").
-        ctx.credentials = exporter.export(ctx.profile, ctx.profile_named, allow_sign_in=False)
+        ctx.credentials = export.export(ctx.profile, ctx.profile_named, allow_sign_in=False)
     except LoginRequired as exc:
         return fail("credentials", str(exc), _login_command(ctx))
     except UpstreamError as exc:

@@ -8,9 +8,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cred_export.aws import error_code, error_message
 from cred_export.doctor.aws_clients import signed_client
 from cred_export.doctor.context import Context
-from cred_export.doctor.report import Check, fail, ok, one_line, skip
+from cred_export.doctor.report import Check, fail, ok, skip
+from cred_export.text import first_line
 
 
 def check_identity(ctx: Context) -> Check:
@@ -19,14 +21,13 @@ def check_identity(ctx: Context) -> Check:
     try:
         response = watch_date(signed_client("sts", ctx.profile, ctx.credentials), ctx).get_caller_identity()
     except ClientError as exc:
-        error = exc.response.get("Error", {})
         return fail(
             "identity",
-            f"GetCallerIdentity failed: {error.get('Code', 'Unknown')}: {one_line(error.get('Message'))}",
+            f"GetCallerIdentity failed: {error_code(exc)}: {error_message(exc)}",
             "AWS refused the credentials: check the clock check below and the profile's keys or role",
         )
     except BotoCoreError as exc:
-        return fail("identity", f"cannot reach STS: {one_line(str(exc))}", "check the network, VPN or proxy")
+        return fail("identity", f"cannot reach STS: {first_line(exc)}", "check the network, VPN or proxy")
     return ok("identity", str(response.get("Arn", "?")))
 
 

@@ -109,13 +109,6 @@ class Report:
         return f"profile {self.profile}: {counts}: {outcome}"
 
 
-def one_line(text: str | None, limit: int = 200) -> str:
-    """The first line of `text`, cut to `limit` characters (AWS messages can run long)."""
-    lines = (text or "").strip().splitlines()
-    line = lines[0] if lines else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
 def _line(check: Check) -> str:
     text = f"{check.verdict:<6}{check.id:<{_ID_WIDTH}}{check.detail}"
     if check.fix and check.verdict in (WARN, FAIL):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 
 from cred_export import paths
-from cred_export.chain import StaticRoot
 from cred_export.credentials import mask
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, ok, skip, warn
-from cred_export.errors import StoreUnavailable
+from cred_export.stores import NONE, SECRET_SERVICE, StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store
 
@@ -18,32 +17,31 @@ from cred_export.stores.choose import choose_store
 def check_keyring(ctx: Context) -> Check:
     if ctx.settings is None:
         return skip("keyring", "needs cred-export settings that parse")
-    ctx.choice = choose_store(ctx.settings)
-    kind, store = ctx.choice.kind, ctx.choice.store
-    if kind == "none":
+    store = ctx.store = choose_store(ctx.settings)
+    if store.is_os_keyring:
+        backend = store.name.removeprefix("keyring (").removesuffix(")")
+        where = "Secret Service" if store.kind == SECRET_SERVICE else "OS keyring"
+        return ok("keyring", f"{where} ({backend} backend)")
+    if store.fallback_reason:
+        return warn(
+            "keyring", f"{store.fallback_reason}; caching in {_directory(store)} instead", _fallback_fix()
+        )
+    if store.kind == NONE:
         return warn(
             "keyring", 'cache = "none": nothing is cached, every call goes to AWS', _use_keyring_fix()
         )
-    if kind == "file":
-        return ok("keyring", f'file store in {_directory(store)} (cache = "file")')
-    if kind == "file-fallback":
-        reason = ctx.choice.fallback_reason
-        return warn("keyring", f"{reason}; caching in {_directory(store)} instead", _fallback_fix())
-    if kind == "keyring-secret-service":
-        return ok("keyring", "Secret Service (SecretService backend)")
-    backend = store.name.removeprefix("keyring (").removesuffix(")")
-    return ok("keyring", f"OS keyring ({backend} backend)")
+    return ok("keyring", f'file store in {_directory(store)} (cache = "file")')
 
 
 def check_cache(ctx: Context) -> Check:
-    if ctx.chain is None or ctx.choice is None or ctx.settings is None:
+    if ctx.chain is None or ctx.store is None or ctx.settings is None:
         return skip("cache", "needs a profile that resolves and a store")
-    if _is_pasted_session(ctx):
+    if not ctx.chain.cacheable:
         return ok("cache", "not cached: session keys from the profile are handed out as they are")
-    if ctx.choice.kind == "none":
+    if ctx.store.kind == NONE:
         return ok("cache", 'nothing cached (cache = "none")')
     try:
-        ctx.cached = ctx.choice.store.get(ctx.chain.cache_key())
+        ctx.cached = ctx.store.get(ctx.chain.cache_key())
     except StoreUnavailable as exc:
         return warn("cache", f"cannot read the cache: {exc}", _fallback_fix())
     if ctx.cached is None:
@@ -57,16 +55,6 @@ def check_cache(ctx: Context) -> Check:
 
 def _directory(store: Store) -> str:
     return display_path(getattr(store, "directory", "?"))
-
-
-def _is_pasted_session(ctx: Context) -> bool:
-    chain = ctx.chain
-    return (
-        chain is not None
-        and isinstance(chain.root, StaticRoot)
-        and bool(chain.root.session_token)
-        and not chain.roles
-    )
 
 
 def _use_keyring_fix() -> str:

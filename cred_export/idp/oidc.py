@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cred_export import http
-from cred_export.errors import UpstreamError, sign_in_required
+from cred_export.errors import LoginRequired, UpstreamError
 from cred_export.idp.profiles import OidcProfile
 from cred_export.login import device as device_grant
 from cred_export.login.device import DeviceAuthorization
@@ -60,11 +60,16 @@ def token_request(
     return http.post_form(provider.token_endpoint, body)
 
 
-def refused(profile: OidcProfile, error: http.OAuthError, what: str) -> Exception:
+def refused(profile: OidcProfile, error: http.OAuthError, what: str) -> LoginRequired | UpstreamError:
     """The failure an OAuth error response means: sign in again, or the provider refused."""
     if error.error in ("invalid_grant", "access_denied", "expired_token", "login_required"):
-        return sign_in_required(profile.name, f"{what} was refused: {error.error}")
-    return UpstreamError(f"the identity provider refused {what} for profile {profile.name!r}: {error.error}")
+        return LoginRequired(profile.name, f"{what} was refused: {error.error}", code=error.error)
+    return UpstreamError(
+        f"the identity provider refused {what} for profile {profile.name!r}: {error.error}",
+        profile=profile.name,
+        service=profile.issuer,
+        code=error.error,
+    )
 
 
 def start_device(profile: OidcProfile, provider: Provider, client_secret: str | None) -> DeviceAuthorization:

@@ -2,7 +2,8 @@
 
 The refresh token and the latest id_token live in the credential store (the OS keyring, or
 the file store where no keyring exists), keyed by issuer and client. Renewal may rotate the
-refresh token, so it runs under a lock per key and re-reads the store after taking it.
+refresh token, so it goes through the single-flight renewal (a lock per session, the store read
+again under it).
 """
 
 from __future__ import annotations
@@ -11,27 +12,31 @@ import secrets
 import time
 from typing import Any, TextIO
 
-from cred_export import http, log
-from cred_export.chain import OidcRoot, digest
-from cred_export.errors import LoginRequired, UpstreamError, sign_in_required
+from cred_export import http, log, renewal
+from cred_export.cache_key import digest
+from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.idp import oidc
 from cred_export.idp.id_token import validate
 from cred_export.idp.profiles import OidcProfile
-from cred_export.lock import KeyLock
-from cred_export.login.browser import can_open_browser
 from cred_export.login.device import show_device_code, show_sign_in_url
-from cred_export.login.exclusive import exclusive_sign_in
+from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
-from cred_export.sso.oidc import pkce_pair
+from cred_export.login.pkce import pkce_pair
 from cred_export.stores.base import Store
 
 MIN_ID_TOKEN_SECONDS = 120  # STS must still accept it when the call arrives
+WINDOW = renewal.Window(refresh_ahead=MIN_ID_TOKEN_SECONDS, min_handout=MIN_ID_TOKEN_SECONDS)
 
 
 class IdToken:
-    def __init__(self, token: str, claims: dict[str, Any]) -> None:
+    def __init__(self, token: str, claims: dict[str, Any], refresh_token: str | None = None) -> None:
         self.token = token
         self.claims = claims
+        self.refresh_token = refresh_token  # the one that came with it, to keep
+
+    @property
+    def expires_at(self) -> float:
+        return float(self.claims["exp"])
 
 
 def _key(profile: OidcProfile, kind: str) -> str:
@@ -54,69 +59,74 @@ def stored_session(store: Store, profile: OidcProfile) -> tuple[float | None, bo
     return (float(expiry) if expiry.isdigit() else None), renewable
 
 
-def usable_id_token(root: OidcRoot, store: Store) -> IdToken:
+class _StoredSession:
+    """The id_token and refresh token a store keeps for one provider and client (a Renewable)."""
+
+    def __init__(self, profile: OidcProfile, store: Store) -> None:
+        self.profile, self.store = profile, store
+        self.what = f"the OIDC session of profile {profile.name!r}"
+        self.lock_name = "oidc-" + _key(profile, "refresh")
+
+    def read(self) -> IdToken | None:
+        return _stored_id_token(self.store, self.profile)
+
+    def expiry(self, value: IdToken) -> float:
+        return value.expires_at
+
+    def renew(self, current: IdToken | None) -> IdToken:
+        profile = self.profile
+        refresh_token = self.store.get_text(_key(profile, "refresh"))
+        if not refresh_token:
+            raise LoginRequired(profile.name, "no OIDC session")
+        provider = oidc.discover(profile)
+        log.debug(f"profile {profile.name}: renewing the id_token with the refresh token")
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "scope": " ".join(profile.scopes),
+        }
+        try:
+            response = oidc.token_request(profile, provider, form, _client_secret(self.store, profile))
+        except http.OAuthError as exc:
+            failure = oidc.refused(profile, exc, "the session renewal")
+            if isinstance(failure, LoginRequired):
+                self.store.delete(_key(profile, "refresh"))  # spent or revoked: do not present it again
+            raise failure from None
+        return _validated(profile, provider, response, nonce=None, refresh_token=refresh_token)
+
+    def write(self, value: IdToken) -> None:
+        keep(self.store, self.profile, value)
+
+    def grace_warning(self, error: CredExportError, seconds_left: float) -> str:
+        return f"{error}; using the id_token for its last {seconds_left / 60:.0f} min"
+
+
+def usable_id_token(profile: OidcProfile, store: Store) -> IdToken:
     """A validated id_token with time left, renewing silently; LoginRequired otherwise."""
-    profile = root.settings
-    stored = _stored_id_token(store, profile)
-    if stored is not None:
-        return stored
-    if store.get_text(_key(profile, "refresh")) is None:
-        raise sign_in_required(root.profile, "no OIDC session")
-    lock = KeyLock("oidc-" + _key(profile, "refresh"))
-    if not lock.acquire(60):
-        raise UpstreamError(
-            f"another process has been renewing the OIDC session of {root.profile!r} too long"
-        )
-    try:
-        return _stored_id_token(store, profile) or _renew(root, store)
-    finally:
-        lock.release()
+    return renewal.obtain(_StoredSession(profile, store), WINDOW, grace_on=())
 
 
-def _renew(root: OidcRoot, store: Store) -> IdToken:
-    profile = root.settings
-    refresh_token = store.get_text(_key(profile, "refresh"))
-    if not refresh_token:
-        raise sign_in_required(root.profile, "no OIDC session")
-    provider = oidc.discover(profile)
-    log.debug(f"profile {root.profile}: renewing the id_token with the refresh token")
-    try:
-        response = oidc.token_request(
-            profile,
-            provider,
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "scope": " ".join(profile.scopes),
-            },
-            _client_secret(store, profile),
-        )
-    except http.OAuthError as exc:
-        failure = oidc.refused(profile, exc, "the session renewal")
-        if isinstance(failure, LoginRequired):
-            store.delete(_key(profile, "refresh"))  # spent or revoked: do not present it again
-        raise failure from None
-    return _keep(store, profile, provider, response, nonce=None, refresh_token=refresh_token)
-
-
-def sign_in(root: OidcRoot, store: Store, *, flow: str, deadline: float, out: TextIO) -> IdToken:
-    profile = root.settings
-    with exclusive_sign_in(root.profile, deadline, out):
-        try:  # the sign-in we may have waited for may have been for the same provider
-            return usable_id_token(root, store)
-        except LoginRequired:
-            pass
+def sign_in(profile: OidcProfile, store: Store, *, flow: str, deadline: float, out: TextIO) -> IdToken:
+    def signed_in(device: bool) -> IdToken:
         provider = oidc.discover(profile)
         secret = _client_secret(store, profile)
-        use_device = flow == "device" or (flow == "auto" and not can_open_browser())
-        log.debug(
-            f"profile {root.profile}: interactive sign-in ({'device code' if use_device else 'browser'})"
-        )
-        if use_device:
+        if device:
             response, nonce = _device_flow(profile, provider, secret, deadline, out), None
         else:
             response, nonce = _browser_flow(profile, provider, secret, deadline, out)
-        return _keep(store, profile, provider, response, nonce=nonce, refresh_token=None)
+        token = _validated(profile, provider, response, nonce=nonce, refresh_token=None)
+        keep(store, profile, token)
+        return token
+
+    return sign_in_once(
+        profile.name,
+        flow=flow,
+        deadline=deadline,
+        out=out,
+        already_signed_in=lambda: usable_id_token(profile, store),
+        browser=lambda: signed_in(device=False),
+        device=lambda: signed_in(device=True),
+    )
 
 
 def _browser_flow(
@@ -141,9 +151,9 @@ def _browser_flow(
     show_sign_in_url(url, profile.issuer, out)
     callback = receiver.wait(deadline)
     if callback is None:
-        raise sign_in_required(profile.name, "sign-in was not completed in time")
+        raise LoginRequired(profile.name, "sign-in was not completed in time")
     if callback.error or not callback.code:
-        raise sign_in_required(profile.name, f"the identity provider refused the sign-in: {callback.error}")
+        raise LoginRequired(profile.name, f"the identity provider refused the sign-in: {callback.error}")
     form = {
         "grant_type": "authorization_code",
         "code": callback.code,
@@ -164,8 +174,7 @@ def _device_flow(
     return oidc.poll_device(profile, provider, device, secret, deadline)
 
 
-def _keep(
-    store: Store,
+def _validated(
     profile: OidcProfile,
     provider: oidc.Provider,
     response: dict[str, Any],
@@ -173,15 +182,22 @@ def _keep(
     nonce: str | None,
     refresh_token: str | None,
 ) -> IdToken:
+    """The answer's id_token, validated; with the refresh token to keep (new, else the old one)."""
     token = response.get("id_token")
     if not isinstance(token, str) or not token:
-        raise UpstreamError(f'{profile.issuer} returned no id_token (is the "openid" scope granted?)')
+        raise UpstreamError(
+            f'{profile.issuer} returned no id_token (is the "openid" scope granted?)', profile=profile.name
+        )
     claims = validate(token, provider, profile.client_id, nonce)
     new_refresh = response.get("refresh_token") or refresh_token
-    if new_refresh:
-        store.put_text(_key(profile, "refresh"), str(new_refresh))
-    store.put_text(_key(profile, "id-token"), f"{int(claims['exp'])}\n{token}")
-    return IdToken(token, claims)
+    return IdToken(token, claims, str(new_refresh) if new_refresh else None)
+
+
+def keep(store: Store, profile: OidcProfile, token: IdToken) -> None:
+    """Store the id_token, and its refresh token when it has one."""
+    if token.refresh_token:
+        store.put_text(_key(profile, "refresh"), token.refresh_token)
+    store.put_text(_key(profile, "id-token"), f"{int(token.expires_at)}\n{token.token}")
 
 
 def _stored_id_token(store: Store, profile: OidcProfile) -> IdToken | None:
@@ -193,7 +209,7 @@ def _stored_id_token(store: Store, profile: OidcProfile) -> IdToken | None:
         provider_claims = _unverified_claims(token)
     except ValueError:
         return None
-    return IdToken(token, provider_claims)
+    return IdToken(token, {**provider_claims, "exp": int(expiry)})
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:

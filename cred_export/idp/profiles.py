@@ -1,4 +1,7 @@
-"""`[profiles.NAME]` tables with `source = "oidc"` or `source = "saml"`, validated."""
+"""`[profiles.NAME]` tables with `source = "oidc"` or `source = "saml"`, validated.
+
+`cred_export.sources.oidc` and `.saml` claim such tables and call the parser of their kind.
+"""
 
 from __future__ import annotations
 
@@ -72,17 +75,24 @@ SAML_KEYS = frozenset(
 )
 
 
-def parse_profile(name: str, raw: dict[str, Any]) -> OidcProfile | SamlProfile:
+def parse_oidc(name: str, raw: dict[str, Any]) -> OidcProfile:
+    """`[profiles.NAME]` with `source = "oidc"`, validated (ConfigError naming file and key)."""
+    origin, values = _origin(name, raw)
+    _check_keys(values, OIDC_KEYS, origin)
+    return _oidc(name, apply_preset(values, origin), origin)
+
+
+def parse_saml(name: str, raw: dict[str, Any]) -> SamlProfile:
+    """`[profiles.NAME]` with `source = "saml"`, validated (ConfigError naming file and key)."""
+    origin, values = _origin(name, raw)
+    _check_keys(values, SAML_KEYS, origin)
+    return _saml(name, values, origin)
+
+
+def _origin(name: str, raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Where the table comes from (for messages), and its settings."""
     origin = f"{raw.get('__origin__', 'config')}: [profiles.{name}]"
-    values = {k: v for k, v in raw.items() if k != "__origin__"}
-    source = values.get("source")
-    if source == "oidc":
-        _check_keys(values, OIDC_KEYS, origin)
-        return _oidc(name, apply_preset(values, origin), origin)
-    if source == "saml":
-        _check_keys(values, SAML_KEYS, origin)
-        return _saml(name, values, origin)
-    raise ConfigError(f'{origin}: source must be "oidc" or "saml"')
+    return origin, {k: v for k, v in raw.items() if k != "__origin__"}
 
 
 def _oidc(name: str, v: dict[str, Any], origin: str) -> OidcProfile:

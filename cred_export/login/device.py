@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
-from cred_export.errors import sign_in_required
+from cred_export.errors import LoginRequired
 from cred_export.login.browser import can_open_browser, open_browser
 
 T = TypeVar("T")
@@ -59,6 +59,6 @@ def poll(device: DeviceAuthorization, deadline: float, profile: str, attempt: Ca
         elif outcome != PENDING:
             return outcome  # type: ignore[return-value]
     expired = time.monotonic() >= device.expires_at - interval
-    raise sign_in_required(
+    raise LoginRequired(
         profile, "the device code expired" if expired else "sign-in was not completed in time"
     )

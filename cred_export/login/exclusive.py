@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TextIO, TypeVar
 
-from cred_export.errors import sign_in_required
+from cred_export import log
+from cred_export.errors import LoginRequired
 from cred_export.lock import KeyLock
+from cred_export.login.browser import can_open_browser
 
 SIGN_IN_LOCK = "interactive-sign-in"
+T = TypeVar("T")
 
 
 @contextmanager
@@ -23,8 +26,34 @@ def exclusive_sign_in(profile: str, deadline: float, out: TextIO) -> Iterator[No
     if not lock.try_acquire():
         print("Another sign-in is in progress; waiting for it to finish…", file=out, flush=True)
         if not lock.acquire(max(0.0, deadline - time.monotonic())):
-            raise sign_in_required(profile, "another sign-in did not finish in time")
+            raise LoginRequired(profile, "another sign-in did not finish in time")
     try:
         yield
     finally:
         lock.release()
+
+
+def sign_in_once(
+    profile: str,
+    *,
+    flow: str,
+    deadline: float,
+    out: TextIO,
+    already_signed_in: Callable[[], T],
+    browser: Callable[[], T],
+    device: Callable[[], T],
+) -> T:
+    """An interactive sign-in under the machine-wide lock, unless it is no longer needed.
+
+    `already_signed_in` runs first, inside the lock (a sign-in we waited for may have been for
+    the same session) and raises LoginRequired when it is not. `flow` is "browser", "device",
+    or "auto": the browser where one can be opened, else the device code.
+    """
+    with exclusive_sign_in(profile, deadline, out):
+        try:
+            return already_signed_in()
+        except LoginRequired:
+            pass
+        use_device = flow == "device" or (flow == "auto" and not can_open_browser())
+        log.debug(f"profile {profile}: interactive sign-in ({'device code' if use_device else 'browser'})")
+        return device() if use_device else browser()

@@ -1,21 +1,70 @@
-"""Any profile botocore can resolve by itself: credential_process, web identity, SSO, …"""
+"""Any profile botocore can resolve by itself: credential_process, web identity, credential_source.
+
+botocore is imported when credentials are asked for, not when a profile is matched: resolving a
+chain (for `status`, say) stays light.
+"""
 
 from __future__ import annotations
 
-from botocore import exceptions as bce
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from cred_export import bounded, children, log
-from cred_export.chain import BotocoreRoot
-from cred_export.errors import ConfigError, LoginRequired, UpstreamError, sign_in_required
-from cred_export.sts import Keys, botocore_session
+from cred_export.aws_config import SECRET_KEYS, AwsConfig
+from cred_export.credentials import Keys
+from cred_export.errors import ConfigError, LoginRequired, UpstreamError
+from cred_export.sources.base import AWS_CONFIG, Candidate, Root
+from cred_export.stores.base import Store
+from cred_export.text import first_line
 
+# Settings that only botocore knows how to turn into credentials.
+BOTOCORE_KEYS = ("credential_process", "credential_source", "web_identity_token_file")
 # Bound for the whole resolution (a credential_process may hang; botocore has no timeout).
 RESOLVE_TIMEOUT = 60.0
 
-_SIGN_IN_ERRORS = (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.TokenRetrievalError)
+
+@dataclass(frozen=True)
+class BotocoreRoot(Root):
+    kind: ClassVar[str] = "botocore"
+    hint: ClassVar[str] = "credential_process"
+
+    profile: str
+    settings: tuple[tuple[str, str], ...]  # the profile's settings, without secrets
+
+    def identity(self) -> dict[str, object]:
+        return {"type": "botocore", "profile": self.profile, "settings": list(self.settings)}
+
+    def describe(self) -> str:
+        return f"botocore profile {self.profile}"
+
+    def credentials(self, store: Store) -> Keys:
+        return _resolve(self)
 
 
-def resolve(root: BotocoreRoot) -> Keys:
+def needs_botocore(settings: Mapping[str, Any]) -> bool:
+    return any(key in settings for key in BOTOCORE_KEYS)
+
+
+def root_from(name: str, settings: Mapping[str, Any]) -> BotocoreRoot:
+    public = tuple(sorted((k, str(v)) for k, v in settings.items() if k not in SECRET_KEYS))
+    return BotocoreRoot(profile=name, settings=public)
+
+
+ROOT = BotocoreRoot
+
+
+def match(candidate: Candidate, config: AwsConfig) -> BotocoreRoot | None:
+    if candidate.origin != AWS_CONFIG or not needs_botocore(candidate.settings):
+        return None
+    return root_from(candidate.name, candidate.settings)
+
+
+def _resolve(root: BotocoreRoot) -> Keys:
+    from botocore import exceptions as bce
+
+    from cred_export.aws import botocore_session, error_code
+
     name = root.profile
     if not _reads_environment(root):
         # botocore starts credential_process with this process's environment; the caller's AWS
@@ -24,24 +73,28 @@ def resolve(root: BotocoreRoot) -> Keys:
     session = botocore_session(name)
     _forbid_prompts(session, name)
     log.debug(f"profile {name}: resolving through botocore")
+    sign_in_errors = (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.TokenRetrievalError)
     try:
         creds = bounded.call(session.get_credentials, RESOLVE_TIMEOUT)
         frozen = creds.get_frozen_credentials() if creds is not None else None
     except bounded.Overdue:
         raise UpstreamError(
-            f"profile {name!r}: botocore did not resolve credentials within {RESOLVE_TIMEOUT:g} s"
+            f"profile {name!r}: botocore did not resolve credentials within {RESOLVE_TIMEOUT:g} s",
+            profile=name,
         ) from None
     except LoginRequired:
         raise
-    except _SIGN_IN_ERRORS:
-        raise sign_in_required(name) from None
+    except sign_in_errors:
+        raise LoginRequired(name) from None
     except (bce.ProfileNotFound, bce.PartialCredentialsError, bce.InvalidConfigError) as exc:
         raise ConfigError(f"profile {name!r}: {exc}") from None
     except bce.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        raise UpstreamError(f"profile {name!r}: AWS refused: {code}") from None
+        code = error_code(exc)
+        raise UpstreamError(f"profile {name!r}: AWS refused: {code}", profile=name, code=code) from None
     except bce.BotoCoreError as exc:
-        raise UpstreamError(f"profile {name!r}: {_one_line(exc)}") from None
+        raise UpstreamError(
+            f"profile {name!r}: {first_line(exc) or type(exc).__name__}", profile=name
+        ) from None
     if frozen is None or not frozen.access_key or not frozen.secret_key:
         raise ConfigError(f"profile {name!r}: botocore found no credentials for it")
     expiry = getattr(creds, "_expiry_time", None)
@@ -62,14 +115,9 @@ def _forbid_prompts(session, profile: str) -> None:  # type: ignore[no-untyped-d
     """botocore asks for MFA codes with getpass on the terminal; export must never prompt."""
 
     def refuse(_prompt: str = "") -> str:
-        raise sign_in_required(profile, "MFA")
+        raise LoginRequired(profile, "MFA")
 
     resolver = session.get_component("credential_provider")
     provider = resolver.get_provider("assume-role")
     if provider is not None:
         provider._prompter = refuse  # botocore has no public hook for this
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -1,51 +1,95 @@
-"""SAML assertion → AWS credentials (STS AssumeRoleWithSAML, an unsigned call)."""
+"""SAML (`[profiles.NAME]` with `source = "saml"`): an assertion from `assertion_command`,
+exchanged with STS AssumeRoleWithSAML (an unsigned call).
+
+Only `login` runs the command; export exchanges the assertion `login` kept, once.
+"""
 
 from __future__ import annotations
 
 import time
-
-from botocore import UNSIGNED
-from botocore.config import Config
+from dataclasses import dataclass
+from typing import ClassVar, TextIO
 
 from cred_export import log
-from cred_export.chain import SamlRoot, digest
-from cred_export.errors import sign_in_required
-from cred_export.idp.saml import choose_role, roles_in
-from cred_export.sources.session_token import keys_from_sts
+from cred_export.aws_config import AwsConfig
+from cred_export.cache_key import digest
+from cred_export.credentials import Keys
+from cred_export.errors import LoginRequired
+from cred_export.idp.profiles import SamlProfile, parse_saml
+from cred_export.sources.base import SETTINGS, Candidate, Root, Session
 from cred_export.stores.base import Store
-from cred_export.sts import (
-    CLIENT_CONFIG,
-    Keys,
-    botocore_session,
-    call_with_duration_fallback,
-    upstream_errors,
-)
 
 ASSERTION_LIFETIME = 240  # seconds a fresh assertion is used for (IdPs issue them for ~5 min)
 
 
-def assertion_key(root: SamlRoot) -> str:
-    return digest(
-        {"type": "saml-assertion", "profile": root.profile, "command": root.settings.assertion_command}
-    )
+@dataclass(frozen=True)
+class SamlRoot(Root):
+    kind: ClassVar[str] = "saml"
+    defined_in: ClassVar[str] = SETTINGS
+    hint: ClassVar[str] = '"saml"'
+
+    profile: str
+    settings: SamlProfile
+
+    def identity(self) -> dict[str, object]:
+        s = self.settings
+        return {
+            "type": "saml",
+            "command": s.assertion_command,
+            "role_arn": s.role_arn,
+            "principal_arn": s.principal_arn,
+            "duration_seconds": s.duration_seconds,
+        }
+
+    def describe(self) -> str:
+        return f"SAML ({self.settings.role_arn or 'the role in the assertion'})"
+
+    def credentials(self, store: Store) -> Keys:
+        """Credentials from the assertion `login` obtained; export never runs the command itself."""
+        stamp, _, assertion = (store.get_text(self.assertion_key()) or "").partition("\n")
+        if not stamp.isdigit() or time.time() - int(stamp) > ASSERTION_LIFETIME or not assertion:
+            raise LoginRequired(self.profile, "a SAML sign-in is needed")
+        store.delete(self.assertion_key())  # an assertion is for one exchange
+        return _exchange(self, assertion)
+
+    def sign_in(self, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
+        from cred_export.idp.saml import run_assertion_command
+
+        assertion = run_assertion_command(self.settings, deadline)
+        store.put_text(self.assertion_key(), f"{int(time.time())}\n{assertion}")
+
+    def sign_in_needed(self, session: Session | None) -> bool:
+        return True  # only login runs the assertion command
+
+    def store_keys(self) -> list[str]:
+        return [self.assertion_key()]
+
+    def assertion_key(self) -> str:
+        material = {
+            "type": "saml-assertion",
+            "profile": self.profile,
+            "command": self.settings.assertion_command,
+        }
+        return digest(material)
 
 
-def keep_assertion(store: Store, root: SamlRoot, assertion: str) -> None:
-    store.put_text(assertion_key(root), f"{int(time.time())}\n{assertion}")
+ROOT = SamlRoot
 
 
-def role_credentials(root: SamlRoot, store: Store) -> Keys:
-    """Credentials from the assertion `login` obtained; export never runs the command itself."""
-    stamp, _, assertion = (store.get_text(assertion_key(root)) or "").partition("\n")
-    if not stamp.isdigit() or time.time() - int(stamp) > ASSERTION_LIFETIME or not assertion:
-        raise sign_in_required(root.profile, "a SAML sign-in is needed")
-    store.delete(assertion_key(root))  # an assertion is for one exchange
+def match(candidate: Candidate, config: AwsConfig) -> SamlRoot | None:
+    if candidate.origin != SamlRoot.defined_in or candidate.settings.get("source") != SamlRoot.kind:
+        return None
+    return SamlRoot(candidate.name, parse_saml(candidate.name, dict(candidate.settings)))
+
+
+def _exchange(root: SamlRoot, assertion: str) -> Keys:
+    from cred_export.aws import aws_errors, call_with_duration_fallback, unsigned_client
+    from cred_export.idp.saml import choose_role, roles_in
+    from cred_export.sts import keys_from_sts
+
     profile = root.settings
     role, principal = choose_role(profile, roles_in(assertion, root.profile))
-    config = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
-    sts = botocore_session(None).create_client(
-        "sts", region_name=profile.region or "us-east-1", config=config
-    )
+    sts = unsigned_client("sts", profile.region or "us-east-1")
 
     def call(seconds: int | None) -> dict:
         extra = {"DurationSeconds": seconds} if seconds else {}
@@ -53,7 +97,8 @@ def role_credentials(root: SamlRoot, store: Store) -> Keys:
             RoleArn=role, PrincipalArn=principal, SAMLAssertion=assertion, **extra
         )
 
-    log.debug(f"profile {root.profile}: STS AssumeRoleWithSAML {role}")
-    with upstream_errors(f"STS AssumeRoleWithSAML {role}", root.profile):
+    what = f"STS AssumeRoleWithSAML {role}"
+    log.debug(f"profile {root.profile}: {what}")
+    with aws_errors(what, root.profile):
         response = call_with_duration_fallback(call, profile.duration_seconds, root.profile)
-    return keys_from_sts(response.get("Credentials"), f"STS AssumeRoleWithSAML {role}", root.profile)
+    return keys_from_sts(response.get("Credentials"), what, root.profile)

@@ -6,29 +6,24 @@ the same bounded network settings as every other AWS call.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
-import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from botocore import UNSIGNED
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from cred_export import __version__, files
-from cred_export.chain import SsoRoot
-from cred_export.errors import UpstreamError, sign_in_required
+from cred_export.aws import aws_errors, error_code, unsigned_client
+from cred_export.errors import UpstreamError
 from cred_export.login import device as device_grant
 from cred_export.login.device import DeviceAuthorization
 from cred_export.sso import tokens
+from cred_export.sso.settings import SsoSettings
 from cred_export.sso.tokens import SsoToken
-from cred_export.sts import CLIENT_CONFIG, MALFORMED_ANSWER, botocore_session
 
 CLIENT_NAME = f"cred-export-{__version__}"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -46,44 +41,27 @@ class Registration:
     expires_at: float
 
 
-def client(root: SsoRoot) -> Any:
-    config = CLIENT_CONFIG.merge(_unsigned())
-    return botocore_session(None).create_client("sso-oidc", region_name=root.region, config=config)
+# Answers that mean the sign-in (or the refresh token) is no longer good: sign in again.
+_SIGN_IN_AGAIN = frozenset({"InvalidGrantException", "ExpiredTokenException", "AccessDeniedException"})
 
 
-def _unsigned() -> Any:
-    from botocore.config import Config
-
-    return Config(signature_version=UNSIGNED)
+def client(sso: SsoSettings) -> Any:
+    return unsigned_client("sso-oidc", sso.region)
 
 
 def endpoint(oidc: Any) -> str:
     return str(oidc.meta.endpoint_url).rstrip("/")
 
 
-@contextmanager
-def oidc_errors(root: SsoRoot, what: str) -> Iterator[None]:
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        if code in ("InvalidGrantException", "ExpiredTokenException", "AccessDeniedException"):
-            raise sign_in_required(root.profile, f"{what} was refused: {code}") from None
-        raise UpstreamError(f"SSO-OIDC {what} for profile {root.profile!r} failed: {code}") from None
-    except BotoCoreError as exc:
-        raise UpstreamError(
-            f"SSO-OIDC {what} for profile {root.profile!r} failed: {exc}; check the network or VPN"
-        ) from None
-    except MALFORMED_ANSWER:
-        raise UpstreamError(
-            f"SSO-OIDC {what} for profile {root.profile!r} failed: a malformed answer"
-        ) from None
+def oidc_errors(sso: SsoSettings, what: str):  # type: ignore[no-untyped-def]
+    """`aws_errors` for an SSO-OIDC call: a refused grant means signing in again."""
+    return aws_errors(f"SSO-OIDC {what}", sso.profile, _SIGN_IN_AGAIN)
 
 
-def refresh(root: SsoRoot, token: SsoToken) -> SsoToken:
+def refresh(sso: SsoSettings, token: SsoToken) -> SsoToken:
     """Renew the access token with the refresh token; the refresh token rotates."""
-    oidc = client(root)
-    with oidc_errors(root, "token renewal"):
+    oidc = client(sso)
+    with oidc_errors(sso, "token renewal"):
         response = oidc.create_token(
             grantType="refresh_token",
             clientId=token.client_id,
@@ -91,27 +69,27 @@ def refresh(root: SsoRoot, token: SsoToken) -> SsoToken:
             refreshToken=token.refresh_token,
         )
     return _token_from(
-        root,
+        sso,
         response,
-        Registration(token.client_id, token.client_secret, token.registration_expires_at or 0),
+        Registration(token.client_id, token.client_secret, token.registration_expires_at or 0),  # type: ignore[arg-type]
         token,
     )
 
 
-def register(root: SsoRoot, oidc: Any, *, for_browser: bool) -> Registration:
+def register(sso: SsoSettings, oidc: Any, *, for_browser: bool) -> Registration:
     """A client registration for this start URL, reused from disk until it nears expiry."""
-    path = _registration_path(root, for_browser)
+    path = _registration_path(sso, for_browser)
     cached = _load_registration(path)
     if cached is not None and cached.expires_at - time.time() > REGISTRATION_MARGIN:
         return cached
-    params: dict[str, Any] = {"clientName": CLIENT_NAME, "clientType": "public", "scopes": list(root.scopes)}
+    params: dict[str, Any] = {"clientName": CLIENT_NAME, "clientType": "public", "scopes": list(sso.scopes)}
     if for_browser:
         params.update(
             grantTypes=["authorization_code", "refresh_token"],
             redirectUris=[f"http://127.0.0.1{REDIRECT_PATH}"],
-            issuerUrl=root.start_url,
+            issuerUrl=sso.start_url,
         )
-    with oidc_errors(root, "client registration"):
+    with oidc_errors(sso, "client registration"):
         response = oidc.register_client(**params)
     registration = Registration(
         response["clientId"], response["clientSecret"], float(response["clientSecretExpiresAt"])
@@ -125,13 +103,13 @@ def register(root: SsoRoot, oidc: Any, *, for_browser: bool) -> Registration:
     return registration
 
 
-def _registration_path(root: SsoRoot, for_browser: bool) -> str:
+def _registration_path(sso: SsoSettings, for_browser: bool) -> str:
     material = json.dumps(
         {
             "tool": "cred-export",
-            "startUrl": root.start_url,
-            "region": root.region,
-            "scopes": sorted(root.scopes),
+            "startUrl": sso.start_url,
+            "region": sso.region,
+            "scopes": sorted(sso.scopes),
             "browser": for_browser,
         },
         sort_keys=True,
@@ -148,15 +126,8 @@ def _load_registration(path: str) -> Registration | None:
         return None
 
 
-def pkce_pair() -> tuple[str, str]:
-    """(code_verifier, S256 code_challenge) per RFC 7636."""
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def authorize_url(
-    root: SsoRoot, oidc: Any, registration: Registration, redirect_uri: str, state: str, challenge: str
+    sso: SsoSettings, oidc: Any, registration: Registration, redirect_uri: str, state: str, challenge: str
 ) -> str:
     query = urlencode(
         {
@@ -165,7 +136,7 @@ def authorize_url(
             "redirect_uri": redirect_uri,
             "state": state,
             "code_challenge_method": "S256",
-            "scopes": " ".join(root.scopes),
+            "scopes": " ".join(sso.scopes),
             "code_challenge": challenge,
         }
     )
@@ -173,9 +144,9 @@ def authorize_url(
 
 
 def redeem_code(
-    root: SsoRoot, oidc: Any, registration: Registration, code: str, redirect_uri: str, verifier: str
+    sso: SsoSettings, oidc: Any, registration: Registration, code: str, redirect_uri: str, verifier: str
 ) -> SsoToken:
-    with oidc_errors(root, "sign-in"):
+    with oidc_errors(sso, "sign-in"):
         response = oidc.create_token(
             grantType="authorization_code",
             clientId=registration.client_id,
@@ -184,19 +155,21 @@ def redeem_code(
             redirectUri=redirect_uri,
             codeVerifier=verifier,
         )
-    return _token_from(root, response, registration)
+    return _token_from(sso, response, registration)
 
 
 def _token_from(
-    root: SsoRoot, response: dict, registration: Registration, previous: SsoToken | None = None
+    sso: SsoSettings, response: dict, registration: Registration, previous: SsoToken | None = None
 ) -> SsoToken:
     access_token, lifetime = response.get("accessToken"), response.get("expiresIn", 3600)
     if not isinstance(access_token, str) or not access_token or not isinstance(lifetime, int):
-        raise UpstreamError(f"SSO-OIDC answered profile {root.profile!r} without a usable access token")
+        raise UpstreamError(
+            f"SSO-OIDC answered profile {sso.profile!r} without a usable access token", profile=sso.profile
+        )
     refresh_token = response.get("refreshToken")
     return SsoToken(
-        start_url=root.start_url,
-        region=root.region,
+        start_url=sso.start_url,
+        region=sso.region,
         access_token=access_token,
         expires_at=time.time() + min(max(lifetime, 0), MAX_TOKEN_LIFETIME),
         client_id=registration.client_id,
@@ -209,10 +182,12 @@ def _token_from(
     )
 
 
-def start_device_authorization(root: SsoRoot, oidc: Any, registration: Registration) -> DeviceAuthorization:
-    with oidc_errors(root, "device authorization"):
+def start_device_authorization(
+    sso: SsoSettings, oidc: Any, registration: Registration
+) -> DeviceAuthorization:
+    with oidc_errors(sso, "device authorization"):
         response = oidc.start_device_authorization(
-            clientId=registration.client_id, clientSecret=registration.client_secret, startUrl=root.start_url
+            clientId=registration.client_id, clientSecret=registration.client_secret, startUrl=sso.start_url
         )
     return DeviceAuthorization.starting_now(
         response["deviceCode"],
@@ -224,7 +199,7 @@ def start_device_authorization(root: SsoRoot, oidc: Any, registration: Registrat
 
 
 def poll_device_token(
-    root: SsoRoot, oidc: Any, registration: Registration, device: DeviceAuthorization, deadline: float
+    sso: SsoSettings, oidc: Any, registration: Registration, device: DeviceAuthorization, deadline: float
 ) -> SsoToken:
     """Poll until the user approves, the code expires, or `deadline` (monotonic)."""
 
@@ -237,17 +212,16 @@ def poll_device_token(
                 clientSecret=registration.client_secret,
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _STILL_WAITING:
-                return _STILL_WAITING[code]
-            with oidc_errors(root, "device sign-in"):
+            if error_code(exc) in _STILL_WAITING:
+                return _STILL_WAITING[error_code(exc)]
+            with oidc_errors(sso, "device sign-in"):
                 raise
-        except BotoCoreError:
-            with oidc_errors(root, "device sign-in"):
+        except Exception:
+            with oidc_errors(sso, "device sign-in"):
                 raise
-        return _token_from(root, response, registration)
+        return _token_from(sso, response, registration)
 
-    return device_grant.poll(device, deadline, root.profile, attempt)
+    return device_grant.poll(device, deadline, sso.profile, attempt)
 
 
 _STILL_WAITING = {

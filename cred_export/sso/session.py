@@ -1,9 +1,9 @@
 """A usable SSO access token: cached, silently renewed, or signed in for interactively.
 
-Renewal rotates the refresh token, so it runs under a lock per token file and re-reads the
-file after taking it: concurrent callers renew once and never present a spent refresh token.
-A refused refresh token is dropped from the file, so the next call says "sign in" at once
-instead of asking the server again.
+Renewal rotates the refresh token, so it goes through the single-flight renewal (one lock per
+token file, the file read again under it): concurrent callers renew once and never present a
+spent refresh token. A refused refresh token is dropped from the file, so the next call says
+"sign in" at once instead of asking the server again.
 """
 
 from __future__ import annotations
@@ -11,112 +11,106 @@ from __future__ import annotations
 import secrets
 from typing import TextIO
 
-from cred_export import errors, log
-from cred_export.chain import SsoRoot
-from cred_export.errors import LoginRequired, UpstreamError
-from cred_export.lock import KeyLock
-from cred_export.login.browser import can_open_browser
+from cred_export import log, renewal
+from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.login.device import show_device_code, show_sign_in_url
-from cred_export.login.exclusive import exclusive_sign_in
+from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
+from cred_export.login.pkce import pkce_pair
 from cred_export.sso import oidc, tokens
+from cred_export.sso.settings import SsoSettings
 from cred_export.sso.tokens import SsoToken
 
 RENEW_WINDOW = 15 * 60  # renew access tokens with less than this left (as the AWS CLI does)
 MIN_USABLE = 60  # an access token with less than this left is not worth a portal call
-RENEWAL_LOCK_TIMEOUT = 60.0
+WINDOW = renewal.Window(refresh_ahead=RENEW_WINDOW, min_handout=MIN_USABLE, grace=MIN_USABLE - 1)
 
 
-def sign_in_required(root: SsoRoot, why: str = "") -> LoginRequired:
-    return errors.sign_in_required(root.profile, why)
+class _CachedToken:
+    """The AWS CLI's token file for one SSO sign-in, as a `renewal.Renewable`."""
 
+    def __init__(self, sso: SsoSettings) -> None:
+        self.sso = sso
+        self.what = f"the SSO token of profile {sso.profile!r}"
+        self.lock_name = "sso-" + tokens.cache_name(sso)
 
-def usable_token(root: SsoRoot) -> SsoToken:
-    """A token good for a portal call, renewing it silently if needed; else LoginRequired."""
-    token = tokens.load(root)
-    if token is not None and token.seconds_left() >= RENEW_WINDOW:
-        return token
-    if token is None or not token.can_refresh:
-        if token is not None and token.seconds_left() >= MIN_USABLE:
-            return token
-        raise sign_in_required(root, "no valid SSO token" if token is None else "the SSO token has expired")
-    lock = KeyLock("sso-" + tokens.cache_name(root))
-    if not lock.acquire(RENEWAL_LOCK_TIMEOUT):
-        raise UpstreamError(
-            f"another process has been renewing the SSO token of profile {root.profile!r} too long"
+    def read(self) -> SsoToken | None:
+        return tokens.load(self.sso)
+
+    def expiry(self, value: SsoToken) -> float:
+        return value.expires_at
+
+    def renew(self, current: SsoToken | None) -> SsoToken:
+        if current is None or not current.can_refresh:
+            if current is not None and current.seconds_left() >= MIN_USABLE:
+                return current  # nothing to renew with, but it works for a while yet
+            why = "no valid SSO token" if current is None else "the SSO token has expired"
+            raise LoginRequired(self.sso.profile, why)
+        log.debug(
+            f"renewing the SSO token for {self.sso.start_url} ({current.seconds_left() / 60:.0f} min left)"
         )
-    try:
-        return _renew(root)
-    finally:
-        lock.release()
+        try:
+            return oidc.refresh(self.sso, current)
+        except LoginRequired as exc:
+            tokens.save(self.sso, current.without_refresh_token())
+            raise LoginRequired(self.sso.profile, "the SSO session has ended", code=exc.code) from None
+
+    def write(self, value: SsoToken) -> None:
+        try:
+            tokens.save(self.sso, value)
+        except OSError as exc:  # a read-only or full disk: use the token now, sign in next time
+            log.warn(f"could not save the renewed SSO token to {tokens.path_for(self.sso)}: {exc.strerror}")
+
+    def grace_warning(self, error: CredExportError, seconds_left: float) -> str:
+        return f"could not renew the SSO token; using it for its last {seconds_left / 60:.0f} min"
 
 
-def _renew(root: SsoRoot) -> SsoToken:
-    token = tokens.load(root)  # another process may have renewed it while we waited
-    if token is not None and token.seconds_left() >= RENEW_WINDOW:
-        log.debug("SSO token renewed by another process meanwhile")
-        return token
-    if token is None or not token.can_refresh:
-        raise sign_in_required(root, "the SSO token has expired")
-    log.debug(f"renewing the SSO token for {root.start_url} ({token.seconds_left() / 60:.0f} min left)")
-    try:
-        renewed = oidc.refresh(root, token)
-    except LoginRequired:
-        tokens.save(root, token.without_refresh_token())
-        raise sign_in_required(root, "the SSO session has ended") from None
-    except UpstreamError:
-        if token.seconds_left() >= MIN_USABLE:
-            log.warn(
-                f"could not renew the SSO token; using it for its last {token.seconds_left() / 60:.0f} min"
-            )
-            return token
-        raise
-    try:
-        tokens.save(root, renewed)
-    except OSError as exc:  # a read-only or full disk: use the token now, sign in next time
-        log.warn(f"could not save the renewed SSO token to {tokens.path_for(root)}: {exc.strerror}")
-    return renewed
+def usable_token(sso: SsoSettings) -> SsoToken:
+    """A token good for a portal call, renewing it silently if needed; else LoginRequired."""
+    return renewal.obtain(_CachedToken(sso), WINDOW, grace_on=(UpstreamError,))
 
 
-def sign_in(root: SsoRoot, *, flow: str, deadline: float, out: TextIO) -> SsoToken:
+def sign_in(sso: SsoSettings, *, flow: str, deadline: float, out: TextIO) -> SsoToken:
     """Interactive sign-in, one per machine at a time; returns (and caches) the new token.
 
     `flow` is "browser" (authorization code + PKCE), "device" (device authorization) or
-    "auto" (the browser where one can be opened, else the device flow). `deadline` is on
-    the monotonic clock. Messages for the user go to `out`.
+    "auto"; `deadline` is on the monotonic clock. Messages for the user go to `out`.
     """
-    with exclusive_sign_in(root.profile, deadline, out):
-        try:  # the sign-in we may have waited for may have been for the same session
-            return usable_token(root)
-        except LoginRequired:
-            pass
-        client = oidc.client(root)
-        use_device = flow == "device" or (flow == "auto" and not can_open_browser())
-        log.debug(
-            f"profile {root.profile}: interactive sign-in ({'device code' if use_device else 'browser'})"
-        )
-        token = (_device_flow if use_device else _browser_flow)(root, client, deadline, out)
-        tokens.save(root, token)
+
+    def signed_in(token: SsoToken) -> SsoToken:
+        tokens.save(sso, token)
         return token
 
+    return sign_in_once(
+        sso.profile,
+        flow=flow,
+        deadline=deadline,
+        out=out,
+        already_signed_in=lambda: usable_token(sso),
+        browser=lambda: signed_in(_browser_flow(sso, deadline, out)),
+        device=lambda: signed_in(_device_flow(sso, deadline, out)),
+    )
 
-def _browser_flow(root: SsoRoot, client: object, deadline: float, out: TextIO) -> SsoToken:
-    registration = oidc.register(root, client, for_browser=True)
+
+def _browser_flow(sso: SsoSettings, deadline: float, out: TextIO) -> SsoToken:
+    client = oidc.client(sso)
+    registration = oidc.register(sso, client, for_browser=True)
     state = secrets.token_urlsafe(24)
-    verifier, challenge = oidc.pkce_pair()
+    verifier, challenge = pkce_pair()
     receiver = LoopbackReceiver(oidc.REDIRECT_PATH, state)
-    url = oidc.authorize_url(root, client, registration, receiver.redirect_uri, state, challenge)
-    show_sign_in_url(url, root.start_url, out)
+    url = oidc.authorize_url(sso, client, registration, receiver.redirect_uri, state, challenge)
+    show_sign_in_url(url, sso.start_url, out)
     callback = receiver.wait(deadline)
     if callback is None:
-        raise sign_in_required(root, "sign-in was not completed in time")
+        raise LoginRequired(sso.profile, "sign-in was not completed in time")
     if callback.error or not callback.code:
-        raise sign_in_required(root, f"the sign-in was refused: {callback.error or 'no code'}")
-    return oidc.redeem_code(root, client, registration, callback.code, receiver.redirect_uri, verifier)
+        raise LoginRequired(sso.profile, f"the sign-in was refused: {callback.error or 'no code'}")
+    return oidc.redeem_code(sso, client, registration, callback.code, receiver.redirect_uri, verifier)
 
 
-def _device_flow(root: SsoRoot, client: object, deadline: float, out: TextIO) -> SsoToken:
-    registration = oidc.register(root, client, for_browser=False)
-    device = oidc.start_device_authorization(root, client, registration)
-    show_device_code(device, root.start_url, out)
-    return oidc.poll_device_token(root, client, registration, device, deadline)
+def _device_flow(sso: SsoSettings, deadline: float, out: TextIO) -> SsoToken:
+    client = oidc.client(sso)
+    registration = oidc.register(sso, client, for_browser=False)
+    device = oidc.start_device_authorization(sso, client, registration)
+    show_device_code(device, sso.start_url, out)
+    return oidc.poll_device_token(sso, client, registration, device, deadline)

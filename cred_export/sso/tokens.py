@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from cred_export import files
-from cred_export.chain import SsoRoot
 from cred_export.credentials import format_iso
+from cred_export.sso.settings import SsoSettings
 
 _OPTIONAL = ("clientId", "clientSecret", "registrationExpiresAt", "refreshToken")
 
@@ -54,25 +54,25 @@ def cache_dir() -> str:
     return os.path.join(os.path.expanduser("~"), ".aws", "sso", "cache")
 
 
-def cache_name(root: SsoRoot) -> str:
+def cache_name(sso: SsoSettings) -> str:
     """The AWS CLI's file name: sha1 of the sso-session name, or of the start URL (legacy)."""
-    return hashlib.sha1((root.session_name or root.start_url).encode("utf-8")).hexdigest()
+    return hashlib.sha1((sso.session_name or sso.start_url).encode("utf-8")).hexdigest()
 
 
-def path_for(root: SsoRoot) -> str:
-    return os.path.join(cache_dir(), cache_name(root) + ".json")
+def path_for(sso: SsoSettings) -> str:
+    return os.path.join(cache_dir(), cache_name(sso) + ".json")
 
 
-def load(root: SsoRoot) -> SsoToken | None:
-    """The cached token for the root's session; None if absent, malformed or for another URL."""
-    text = files.read_text(path_for(root), limit=256 * 1024)
+def load(sso: SsoSettings) -> SsoToken | None:
+    """The cached token for this sign-in; None if absent, malformed or for another URL."""
+    text = files.read_text(path_for(sso), limit=256 * 1024)
     if not text:
         return None
     try:
         data = json.loads(text)
         token = SsoToken(
-            start_url=str(data.get("startUrl") or root.start_url),
-            region=str(data.get("region") or root.region),
+            start_url=str(data.get("startUrl") or sso.start_url),
+            region=str(data.get("region") or sso.region),
             access_token=_required_string(data, "accessToken"),
             expires_at=_parse_time(_required_string(data, "expiresAt")),
             client_id=_optional_string(data, "clientId"),
@@ -83,10 +83,10 @@ def load(root: SsoRoot) -> SsoToken | None:
         )
     except (ValueError, TypeError, AttributeError, RecursionError):
         return None
-    return token if token.start_url.rstrip("/") == root.start_url.rstrip("/") else None
+    return token if token.start_url.rstrip("/") == sso.start_url.rstrip("/") else None
 
 
-def save(root: SsoRoot, token: SsoToken) -> None:
+def save(sso: SsoSettings, token: SsoToken) -> None:
     data: dict[str, object] = dict(token.extra)
     data.update(
         startUrl=token.start_url,
@@ -100,7 +100,7 @@ def save(root: SsoRoot, token: SsoToken) -> None:
         data["registrationExpiresAt"] = format_iso(token.registration_expires_at)
     if token.refresh_token:
         data["refreshToken"] = token.refresh_token
-    files.write_private(path_for(root), json.dumps(data, indent=None))
+    files.write_private(path_for(sso), json.dumps(data, indent=None))
 
 
 _KNOWN = frozenset(("startUrl", "region", "accessToken", "expiresAt", *_OPTIONAL))
@@ -131,4 +131,10 @@ def _parse_time(text: str) -> float:
     value = datetime.fromisoformat(cleaned)
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.timestamp()
+    stamp = value.timestamp()
+    if not 0 <= stamp < _LATEST:
+        raise ValueError(f"an impossible time: {text[:40]}")  # it could not be written back either
+    return stamp
+
+
+_LATEST = 10**11  # Unix time in the year 5138

@@ -1,10 +1,59 @@
-"""Credential stores: where cached credentials live between calls.
+"""Credential stores: where cached credentials and sign-in sessions live between calls.
 
-Every store has the same small face: `get(key)`/`put(key, creds)` for credentials,
-`get_text(key)`/`put_text(key, text)` for other secrets (refresh tokens, id_tokens, SAML
-assertions), `delete(key)`, and a `name` for messages. Reads answer None for a missing or
+Every store shows the face of `base.Store`: `get`/`put` for credentials, `get_text`/`put_text`
+for other secrets (refresh tokens, id_tokens, SAML assertions), `delete`, a `name` for
+messages, its `kind`, and whether it is a real OS keyring. Reads answer None for a missing or
 malformed entry; a store that cannot be used at all raises `StoreUnavailable`.
+
+This module is also the registry: the one place store kinds are spelled, and the map from a
+kind (as the resolution memo records it) to the module whose `fast_read(key, memo)` serves the
+cache-hit path. It is on that path, so it imports nothing; a reader's module is imported only
+when its kind is read.
+
+To add a store: a module with the store class (declaring `kind` and `is_os_keyring`) and a
+`fast_read`, one kind constant and one `_FAST_READERS` line here, and a run of the shared store
+contract tests (`tests/test_store_contract.py`).
 """
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~15 ms on the hit path
+if TYPE_CHECKING:
+    from cred_export.credentials import Credentials
+    from cred_export.memo import Memo
 
 # The keyring "service" every entry is filed under; the entry's "username" is the cache key.
 KEYRING_SERVICE = "cred-export"
+
+FILE = "file"  # 0600 files, by choice (cache = "file")
+FILE_FALLBACK = "file-fallback"  # the same files, because no OS keyring could be used
+SECRET_SERVICE = "keyring-secret-service"  # the keyring library on the Secret Service (read directly)
+KEYRING_LIBRARY = "keyring-library"  # the keyring library on any other backend
+NONE = "none"  # cache = "none": nothing is kept
+
+KINDS = (SECRET_SERVICE, KEYRING_LIBRARY, FILE, FILE_FALLBACK, NONE)
+
+# kind → the module in this package whose `fast_read(key, memo)` serves a cache hit.
+_FAST_READERS = {
+    FILE: "file_store",
+    FILE_FALLBACK: "fallback_store",
+    SECRET_SERVICE: "secret_service",
+    KEYRING_LIBRARY: "keyring_store",
+    NONE: "null_store",
+}
+
+
+class StoreUnavailable(Exception):
+    """A credential store cannot be used on this machine right now (internal signal)."""
+
+
+def fast_read(kind: str, key: str, memo: Memo) -> Credentials | None:
+    """Cached credentials for `key` as the hit path reads a store of `kind`; None for a miss.
+
+    Raises StoreUnavailable when the store cannot be read (the slow path then falls back).
+    """
+    module_name = _FAST_READERS.get(kind)
+    if module_name is None:
+        return None  # a memo from a newer or older version: the slow path decides
+    module = __import__(f"cred_export.stores.{module_name}", fromlist=["fast_read"])
+    return module.fast_read(key, memo)

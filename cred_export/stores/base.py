@@ -8,7 +8,10 @@ from cred_export.credentials import Credentials
 
 
 class Store(Protocol):
-    name: str
+    name: str  # for messages: "file", "keyring (SecretService)", …
+    kind: str  # one of cred_export.stores.KINDS: how the hit path reads what this store keeps
+    is_os_keyring: bool
+    fallback_reason: str | None  # why the OS keyring is not used, for the fallback store
 
     def get(self, key: str) -> Credentials | None: ...
 

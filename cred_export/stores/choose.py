@@ -2,47 +2,46 @@
 
 from __future__ import annotations
 
-import sys
-
 from cred_export import log
-from cred_export.errors import StoreUnavailable
 from cred_export.settings import Settings
+from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
-from cred_export.stores.file_store import FileStore, NullStore
+from cred_export.stores.fallback_store import FallbackFileStore
+from cred_export.stores.file_store import FileStore
 from cred_export.stores.keyring_store import KeyringStore
+from cred_export.stores.null_store import NullStore
 
 
-class Choice:
-    """The store in use and how the hit path should read it (its memo `store` field)."""
-
-    def __init__(self, store: Store, kind: str, fallback_reason: str | None = None) -> None:
-        self.store = store
-        self.kind = kind
-        self.fallback_reason = fallback_reason
-
-
-def choose_store(settings: Settings, keyring_unavailable: str | None = None) -> Choice:
+def choose_store(settings: Settings, keyring_unavailable: str | None = None) -> Store:
+    """The store for `settings.cache`; `keyring_unavailable` is why the hit path could not read it."""
     if settings.cache == "none":
-        return Choice(NullStore(), "none")
+        return NullStore()
     if settings.cache == "file":
-        return Choice(FileStore(), "file")
+        return FileStore()
     reason = keyring_unavailable
     if reason is None:
         try:
-            store = KeyringStore(settings.keyring_timeout_seconds, settings.keyring_chunk_size)
-            return Choice(store, _keyring_kind(store))
+            return open_keyring(settings)
         except StoreUnavailable as exc:
             reason = str(exc)
-    fallback = FileStore()
+    fallback = FallbackFileStore(reason)
     log.warn(
         f'{reason}; caching in {fallback.directory} instead (set cache = "file" to silence)',
         topic="keyring",
     )
-    return Choice(fallback, "file-fallback", reason)
+    return fallback
 
 
-def _keyring_kind(store: KeyringStore) -> str:
-    """Whether the hit path may read this keyring directly over D-Bus."""
-    if store.is_secret_service and sys.platform.startswith("linux"):
-        return "keyring-secret-service"
-    return "keyring-library"
+def open_keyring(settings: Settings) -> KeyringStore:
+    """The OS keyring with the settings' bounds; StoreUnavailable when it cannot be used."""
+    return KeyringStore(settings.keyring_timeout_seconds, settings.keyring_chunk_size)
+
+
+def every_store(settings: Settings) -> list[Store]:
+    """Whichever stores may hold entries: the file cache always, the keyring when it answers."""
+    stores: list[Store] = [FileStore()]
+    try:
+        stores.append(open_keyring(settings))
+    except StoreUnavailable:
+        pass
+    return stores

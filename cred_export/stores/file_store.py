@@ -6,11 +6,18 @@ import os
 
 from cred_export import files, paths, record
 from cred_export.credentials import Credentials
-from cred_export.errors import StoreUnavailable
+from cred_export.stores import FILE, StoreUnavailable
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
+if TYPE_CHECKING:
+    from cred_export.memo import Memo
 
 
 class FileStore:
     name = "file"
+    kind = FILE
+    is_os_keyring = False
+    fallback_reason: str | None = None
 
     def __init__(self, directory: str | None = None) -> None:
         self.directory = directory or os.path.join(paths.cache_dir(), "credentials")
@@ -42,22 +49,5 @@ class FileStore:
             pass
 
 
-class NullStore:
-    """`cache = "none"`: nothing is kept; every call fetches."""
-
-    name = "none"
-
-    def get(self, key: str) -> Credentials | None:
-        return None
-
-    def put(self, key: str, creds: Credentials) -> None:
-        pass
-
-    def get_text(self, key: str) -> str | None:
-        return None
-
-    def put_text(self, key: str, text: str) -> None:
-        pass
-
-    def delete(self, key: str) -> None:
-        pass
+def fast_read(key: str, memo: Memo) -> Credentials | None:
+    return FileStore().get(key)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from cred_export import bounded, record
 from cred_export.credentials import Credentials
-from cred_export.errors import StoreUnavailable
-from cred_export.stores import KEYRING_SERVICE, chunks
+from cred_export.memo import Memo
+from cred_export.stores import KEYRING_LIBRARY, KEYRING_SERVICE, SECRET_SERVICE, StoreUnavailable, chunks
+from cred_export.text import describe_exception
 
 SERVICE = KEYRING_SERVICE
 DISCOVERY_TIMEOUT = 10.0
@@ -14,6 +17,9 @@ MAX_DUPLICATES = 8
 
 class KeyringStore:
     """Keyring-backed store; raises StoreUnavailable for a missing, locked or hung keyring."""
+
+    is_os_keyring = True
+    fallback_reason: str | None = None
 
     def __init__(self, timeout: float, chunk_size: int = 0) -> None:
         self.timeout = timeout
@@ -25,9 +31,10 @@ class KeyringStore:
         self.name = f"keyring ({type(self._backend).__module__.rsplit('.', 1)[-1]})"
 
     @property
-    def is_secret_service(self) -> bool:
-        """Whether the hit path's direct Secret Service reader sees what this store writes."""
-        return type(self._backend).__module__ == "keyring.backends.SecretService"
+    def kind(self) -> str:
+        """Whether the hit path may read this keyring directly over D-Bus (the Secret Service)."""
+        on_secret_service = type(self._backend).__module__ == "keyring.backends.SecretService"
+        return SECRET_SERVICE if on_secret_service and sys.platform.startswith("linux") else KEYRING_LIBRARY
 
     def get(self, key: str) -> Credentials | None:
         return record.decode(self.get_text(key))
@@ -70,7 +77,7 @@ class KeyringStore:
         except StoreUnavailable:
             raise
         except Exception as exc:  # keyring, secretstorage and D-Bus raise many kinds
-            raise StoreUnavailable(f"the OS keyring failed: {_describe(exc)}") from None
+            raise StoreUnavailable(f"the OS keyring failed: {describe_exception(exc)}") from None
 
 
 def _usable_backend():  # type: ignore[no-untyped-def]
@@ -103,6 +110,6 @@ def _delete_quietly(backend, name: str) -> None:  # type: ignore[no-untyped-def]
         pass
 
 
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+def fast_read(key: str, memo: Memo) -> Credentials | None:
+    """The hit path on a keyring other than the Secret Service: through the library."""
+    return KeyringStore(memo.keyring_timeout, memo.chunk).get(key)

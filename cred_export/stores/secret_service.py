@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import time
 
-from cred_export.errors import StoreUnavailable
-from cred_export.stores import chunks
+from cred_export import record
+from cred_export.credentials import Credentials
+from cred_export.stores import KEYRING_SERVICE, StoreUnavailable, chunks
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
+if TYPE_CHECKING:
+    from cred_export.memo import Memo
 
 _BUS_NAME = "org.freedesktop.secrets"
 _PATH = "/org/freedesktop/secrets"
@@ -85,3 +90,9 @@ class SecretServiceReader:
             raise StoreUnavailable(f"the Secret Service refused {method}: {exc.name}") from None
         except (OSError, ValueError) as exc:
             raise StoreUnavailable(f"D-Bus failed: {type(exc).__name__}") from None
+
+
+def fast_read(key: str, memo: Memo) -> Credentials | None:
+    """The hit path on the Secret Service: what keyring's SecretService backend wrote for `key`."""
+    with SecretServiceReader(memo.keyring_timeout) as reader:
+        return record.decode(reader.get_text(KEYRING_SERVICE, key))

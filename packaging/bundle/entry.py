@@ -3,6 +3,6 @@
 Keep it this small: everything imported here runs on every call, before the cache-hit path.
 """
 
-from cred_export.fastpath import main
+from cred_export.entry import main
 
 main()

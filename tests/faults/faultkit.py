@@ -21,7 +21,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/bedrock"
 _SEED = """
 import sys, time
 from cred_export.credentials import Credentials
-from cred_export.exporter import resolve
+from cred_export.flows.export import resolve
 from cred_export.settings import load_settings
 from cred_export.stores.file_store import FileStore
 profile, key_id, secret, token, seconds = sys.argv[1:6]

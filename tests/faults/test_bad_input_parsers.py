@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -14,14 +16,17 @@ from hypothesis import strategies as st
 from inputs import any_text, environment, ini_document, json_object_with, json_values, odd_text, toml_document
 
 from cred_export import memo, record
-from cred_export.aws_config import load_aws_config
-from cred_export.chain import SsoRoot, resolve_chain
+from cred_export.aws_config import AwsConfig, load_aws_config
+from cred_export.chain import resolve_chain
 from cred_export.claude_setup import read_settings
 from cred_export.errors import ConfigError, CredExportError
-from cred_export.idp.profiles import parse_profile
+from cred_export.idp.profiles import parse_saml
 from cred_export.idp.saml import ROLE_ATTRIBUTE, choose_role, roles_in
 from cred_export.settings import load_settings
+from cred_export.sources import registry
+from cred_export.sources.base import SETTINGS, Candidate
 from cred_export.sso import tokens
+from cred_export.sso.settings import SsoSettings
 from cred_export.stores import chunks
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,7 +107,7 @@ def _load_settings(scratch: Path, raw: bytes) -> None:
             return
         for name, table in loaded.profiles.items():
             try:
-                parse_profile(name, table)
+                registry.root_for(Candidate(name, table, SETTINGS), AwsConfig({}, "config", "credentials"))
             except ConfigError:
                 pass
 
@@ -128,19 +133,35 @@ def test_cached_records_decode_or_are_a_miss(text):
 @example(head="chunks \uff19 00000000", parts={})  # a full-width digit
 def test_chunk_heads_join_or_are_a_miss(head, parts):
     value = chunks.join("key", head, parts.get)
-    assert value is None or isinstance(value, str)
-    chunks.part_keys("key", head)
+    if not head.startswith("chunks "):
+        assert value == head  # not split: the head is the value
+    elif value is not None:  # only parts that add up to the head's count and checksum
+        _, count, crc = head.split(" ")
+        assert value == "".join(parts[f"key/{n}"] for n in range(1, int(count) + 1))
+        assert f"{zlib.crc32(value.encode()):08x}" == crc
+    assert all(key.startswith("key/") for key in chunks.part_keys("key", head))
 
 
 @FUZZ
 @given(raw=BYTES, fingerprint=any_text)
+@example(raw=b"cred-export-memo 1\nFP\nkey=k\nstore=file\nrefresh_ahead=soon\n", fingerprint="FP")
+@example(raw=b"cred-export-memo 1\nFP\nkey=k\nstore=file\n", fingerprint="FP")
 def test_memos_read_or_are_ignored(scratch, raw, fingerprint):
     with environment(CRED_EXPORT_CACHE_DIR=str(scratch / "cache")):
         path = Path(memo._memo_path(fingerprint))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(raw)
-        fields = memo.read(fingerprint)
-    assert fields is None or isinstance(fields, dict)
+        found = memo.read(fingerprint)
+    if found is None:
+        return
+    # Only a memo written for exactly this fingerprint, with every field well formed, is trusted.
+    assert raw.decode("utf-8").startswith(f"{memo.MAGIC}\n{fingerprint}\n")
+    again = memo.Memo.parse(found.lines().splitlines())
+    assert again is not None and (again.key, again.store, again.refresh_ahead) == (
+        found.key,
+        found.store,
+        found.refresh_ahead,
+    )
 
 
 def test_a_cached_record_with_an_absurd_expiry_is_a_miss():
@@ -149,9 +170,7 @@ def test_a_cached_record_with_an_absurd_expiry_is_a_miss():
 
 # --- SSO token files ----------------------------------------------------------------------------
 
-_SSO_ROOT = SsoRoot(
-    "p", "corp", "https://corp.awsapps.com/start", "us-east-1", "1", "r", ("sso:account:access",)
-)
+_SSO = SsoSettings("p", "corp", "https://corp.awsapps.com/start", "us-east-1", ("sso:account:access",))
 _TOKEN_FIELDS = {
     "startUrl": st.sampled_from(["https://corp.awsapps.com/start", "https://corp.awsapps.com/start/", ""]),
     "region": odd_text,
@@ -170,15 +189,25 @@ _TOKEN_FIELDS = {
 
 
 def _load_token(scratch: Path, raw: bytes) -> None:
+    """A token file loads as a usable token for this start URL, or as none at all."""
     with environment(HOME=str(scratch)):
-        path = Path(tokens.path_for(_SSO_ROOT))
+        path = Path(tokens.path_for(_SSO))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(raw)
-        token = tokens.load(_SSO_ROOT)
-    if token is not None:
-        token.seconds_left()
-        token.can_refresh  # noqa: B018
-        repr(token)
+        token = tokens.load(_SSO)
+        if token is None:
+            return
+        assert token.start_url.rstrip("/") == _SSO.start_url
+        assert isinstance(token.access_token, str) and token.access_token
+        assert math.isfinite(token.seconds_left())
+        assert token.access_token not in repr(token)
+        if token.can_refresh:
+            assert token.refresh_token and token.client_id and token.client_secret
+        tokens.save(_SSO, token)  # what was read can be written back and read the same
+        again = tokens.load(_SSO)
+    assert again is not None
+    assert (again.access_token, again.refresh_token) == (token.access_token, token.refresh_token)
+    assert int(again.expires_at) == int(token.expires_at)
 
 
 @FUZZ
@@ -243,13 +272,15 @@ def test_saml_assertions_yield_roles_or_a_clear_refusal(assertion, role_arn):
         pairs = roles_in(assertion, "corp")
     except CredExportError:
         return
-    profile = parse_profile(
-        "corp", {"source": "saml", "assertion_command": "x", "role_arn": role_arn or None}
-    )
+    assert pairs and all(isinstance(role, str) and isinstance(principal, str) for role, principal in pairs)
+    profile = parse_saml("corp", {"source": "saml", "assertion_command": "x", "role_arn": role_arn or None})
     try:
-        choose_role(profile, pairs)  # type: ignore[arg-type]
+        chosen = choose_role(profile, pairs)
     except CredExportError:
-        pass
+        assert len(pairs) > 1 or profile.role_arn  # refused only with a choice to make or a miss
+        return
+    assert chosen in pairs
+    assert not profile.role_arn or chosen[0] == profile.role_arn
 
 
 # --- Claude Code's settings.json, as `setup claude` reads it -------------------------------------
@@ -272,7 +303,10 @@ def test_claude_settings_read_or_raise_a_config_error(scratch, raw):
 
 
 def test_deeply_nested_claude_settings_raise_a_config_error(scratch):
-    _read_claude_settings(scratch, b"[" * 100_000 + b"]" * 100_000)
+    path = scratch / "settings.json"
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        read_settings(path)
 
 
 # --- the credentials a source hands back ---------------------------------------------------------
@@ -281,8 +315,8 @@ def test_deeply_nested_claude_settings_raise_a_config_error(scratch):
 @FUZZ
 @given(values=st.tuples(odd_text, odd_text, odd_text), expiration=st.floats(allow_nan=False))
 def test_credentials_from_any_source_are_checked_before_they_are_kept(values, expiration):
-    from cred_export.sources import as_credentials
-    from cred_export.sts import Keys
+    from cred_export.chain import as_credentials
+    from cred_export.credentials import Keys
 
     try:
         creds = as_credentials(Keys(*values, expiration))

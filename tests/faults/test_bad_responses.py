@@ -18,22 +18,24 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from inputs import any_text, environment, json_object_with, json_values, odd_text
 
-from cred_export.chain import OidcRoot, RoleHop, SsoRoot
+from cred_export import sts as sts_calls
+from cred_export.chain import as_credentials
+from cred_export.credentials import Keys
 from cred_export.errors import CredExportError
 from cred_export.idp import oidc
-from cred_export.idp.oidc_session import _keep
-from cred_export.idp.profiles import parse_profile
-from cred_export.sources import as_credentials, assume_role
-from cred_export.sources import sso as sso_source
+from cred_export.idp.oidc_session import _validated, keep
+from cred_export.idp.profiles import parse_oidc
+from cred_export.sources.sso import SsoRoot
 from cred_export.sso import oidc as sso_oidc
 from cred_export.sso import tokens
+from cred_export.sso.settings import SsoSettings
 from cred_export.sso.tokens import SsoToken
-from cred_export.stores.file_store import NullStore
-from cred_export.sts import Keys
+from cred_export.stores.null_store import NullStore
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
-_SSO_ROOT = SsoRoot("dev", "corp", START_URL, "us-east-1", "123456789012", "Dev", ("sso:account:access",))
+_SSO = SsoSettings("dev", "corp", START_URL, "us-east-1", ("sso:account:access",))
+_SSO_ROOT = SsoRoot("dev", _SSO, "123456789012", "Dev")
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +146,10 @@ _sts_answers = st.one_of(
 )
 def test_sts_answers_become_credentials_or_an_upstream_error(front, answer):
     _answering(front, *answer, "text/xml")
-    hop = RoleHop("p", "arn:aws:iam::123456789012:role/r", None, None, None, None)
+    keys = Keys("AKIAFUZZFUZZFUZZFUZZ", "secret")
+    role = "arn:aws:iam::123456789012:role/r"
     _accept_or_refuse(
-        lambda: as_credentials(assume_role.assume(hop, Keys("AKIAFUZZFUZZFUZZFUZZ", "secret"), "p"))
+        lambda: as_credentials(sts_calls.assume_role(keys, role, signer_profile="p", target_profile="p"))
     )
 
 
@@ -168,7 +171,7 @@ _portal_answers = st.one_of(
 
 def _with_valid_sso_token() -> None:
     token = SsoToken(START_URL, "us-east-1", "aoa-valid-token", time.time() + 3600)
-    tokens.save(_SSO_ROOT, token)
+    tokens.save(_SSO, token)
 
 
 @FUZZ
@@ -204,7 +207,7 @@ def _with_valid_sso_token() -> None:
 def test_sso_portal_answers_become_credentials_or_an_upstream_error(front, document, status):
     _with_valid_sso_token()
     _answering(front, status, json.dumps(document).encode(), "application/json")
-    _accept_or_refuse(lambda: as_credentials(sso_source.role_credentials(_SSO_ROOT)))
+    _accept_or_refuse(lambda: as_credentials(_SSO_ROOT.credentials(NullStore())))
 
 
 _token_answers = json_object_with(
@@ -228,9 +231,9 @@ def test_sso_oidc_renewal_answers_become_a_token_or_an_upstream_error(front, doc
     )
 
     def renew_and_keep() -> None:
-        renewed = sso_oidc.refresh(_SSO_ROOT, token)
-        tokens.save(_SSO_ROOT, renewed)
-        assert tokens.load(_SSO_ROOT) is not None
+        renewed = sso_oidc.refresh(_SSO, token)
+        tokens.save(_SSO, renewed)
+        assert tokens.load(_SSO) is not None
 
     _accept_or_refuse(renew_and_keep)
 
@@ -251,7 +254,7 @@ _discovery = json_object_with(
 
 def _oidc_profile(front: FaultyUpstream):  # type: ignore[no-untyped-def]
     raw = {"source": "oidc", "issuer": front.url, "client_id": "c", "role_arn": "arn:aws:iam::1:role/r"}
-    return parse_profile("corp", raw)
+    return parse_oidc("corp", raw)
 
 
 def _with_issuer(document: object, issuer: str) -> bytes:
@@ -275,8 +278,11 @@ def test_token_answers_become_an_id_token_or_an_upstream_error(front, response, 
     _answering(front, 200, json.dumps(jwks).encode(), "application/json")
     provider = oidc.Provider(front.url, front.url, front.url, front.url + "/jwks", None, ("RS256",))
     profile = _oidc_profile(front)
-    _accept_or_refuse(lambda: _keep(NullStore(), profile, provider, response, nonce=None, refresh_token=None))
-    assert OidcRoot  # the root type the session belongs to
+
+    def validate_and_keep() -> None:
+        keep(NullStore(), profile, _validated(profile, provider, response, nonce=None, refresh_token=None))
+
+    _accept_or_refuse(validate_and_keep)
 
 
 # --- end to end ---------------------------------------------------------------------------------

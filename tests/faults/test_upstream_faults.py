@@ -39,9 +39,9 @@ AWS_ATTEMPTS = 3
 _OIDC_REFRESH_KEY = """
 import sys
 from cred_export.idp.oidc_session import _key
-from cred_export.idp.profiles import parse_profile
+from cred_export.idp.profiles import parse_oidc
 from cred_export.settings import load_settings
-print(_key(parse_profile("corp", load_settings().profiles["corp"]), "refresh"))
+print(_key(parse_oidc("corp", load_settings().profiles["corp"]), "refresh"))
 """
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from cred_export import exporter
 from cred_export.credentials import format_iso
 from cred_export.errors import LoginRequired
+from cred_export.flows import export
 from cred_export.settings import load_settings
 from cred_export.stores.choose import choose_store
 
@@ -15,8 +15,8 @@ from cred_export.stores.choose import choose_store
 def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None, out: TextIO) -> None:
     settings = load_settings()
     deadline = time.monotonic() + (timeout or settings.login_timeout_seconds)
-    chain = exporter.resolve(profile, profile_named, settings)
-    store = choose_store(settings).store
+    chain = export.resolve(profile, profile_named, settings)
+    store = choose_store(settings)
     cached = store.get(chain.cache_key())
     if cached is not None and cached.seconds_left() >= settings.refresh_ahead_seconds:
         print(
@@ -26,10 +26,10 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
         )
         return
     try:  # silent first: a cached session or a refresh token makes a browser unnecessary
-        creds = exporter.export(profile, profile_named, grace=False)
+        creds = export.export(profile, profile_named, grace=False)
     except LoginRequired:
-        exporter.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
-        creds = exporter.export(profile, profile_named, grace=False)
+        export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
+        creds = export.export(profile, profile_named, grace=False)
     print(
         f"Signed in. Credentials for profile {profile} are cached until {format_iso(creds.expiration)}.",
         file=out,

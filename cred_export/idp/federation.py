@@ -9,22 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore import UNSIGNED
-from botocore.config import Config
-
 from cred_export import log
+from cred_export.aws import aws_errors, call_with_duration_fallback, unsigned_client
+from cred_export.credentials import Keys
 from cred_export.idp.oidc_session import IdToken
 from cred_export.idp.profiles import OidcProfile
-from cred_export.sources.session_token import keys_from_sts
-from cred_export.sts import (
-    CLIENT_CONFIG,
-    Keys,
-    botocore_session,
-    call_with_duration_fallback,
-    upstream_errors,
-)
-
-_UNSIGNED = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
+from cred_export.sts import keys_from_sts
 
 
 def session_name(claims: dict[str, Any]) -> str:
@@ -35,9 +25,7 @@ def session_name(claims: dict[str, Any]) -> str:
 
 
 def assume_role(profile: OidcProfile, id_token: IdToken) -> Keys:
-    sts = botocore_session(None).create_client(
-        "sts", region_name=profile.region or "us-east-1", config=_UNSIGNED
-    )
+    sts = unsigned_client("sts", profile.region or "us-east-1")
     name = session_name(id_token.claims)
 
     def call(seconds: int | None) -> dict:
@@ -49,21 +37,19 @@ def assume_role(profile: OidcProfile, id_token: IdToken) -> Keys:
         )
 
     log.debug(f"profile {profile.name}: STS AssumeRoleWithWebIdentity {profile.role_arn} as {name}")
-    with upstream_errors(f"STS AssumeRoleWithWebIdentity {profile.role_arn}", profile.name):
+    with aws_errors(f"STS AssumeRoleWithWebIdentity {profile.role_arn}", profile.name):
         response = call_with_duration_fallback(call, profile.duration_seconds, profile.name)
     what = f"STS AssumeRoleWithWebIdentity {profile.role_arn}"
     return keys_from_sts(response.get("Credentials"), what, profile.name)
 
 
 def cognito_credentials(profile: OidcProfile, id_token: IdToken) -> Keys:
-    client = botocore_session(None).create_client(
-        "cognito-identity", region_name=profile.region or "us-east-1", config=_UNSIGNED
-    )
+    client = unsigned_client("cognito-identity", profile.region or "us-east-1")
     logins = {profile.cognito_provider: id_token.token}
     log.debug(
         f"profile {profile.name}: Cognito GetId + GetCredentialsForIdentity ({profile.identity_pool_id})"
     )
-    with upstream_errors("Cognito GetCredentialsForIdentity", profile.name):
+    with aws_errors("Cognito GetCredentialsForIdentity", profile.name):
         identity = client.get_id(IdentityPoolId=profile.identity_pool_id, Logins=logins)["IdentityId"]
         data = client.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
         return Keys(

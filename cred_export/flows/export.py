@@ -1,0 +1,126 @@
+"""The export flow: resolve the profile, then hand out cached credentials or fetch and cache them."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from cred_export import children, log, memo, refresh
+from cred_export.aws_config import load_aws_config
+from cred_export.chain import Chain, resolve_chain
+from cred_export.credentials import Credentials, Keys
+from cred_export.errors import LoginRequired
+from cred_export.flows import mfa
+from cred_export.settings import Settings, load_settings
+from cred_export.stores import StoreUnavailable
+from cred_export.stores.base import Store
+from cred_export.stores.choose import choose_store
+from cred_export.stores.file_store import FileStore
+from cred_export.stores.null_store import NullStore
+
+# After a keyring failure, how long the hit path keeps to the file store before trying again.
+KEYRING_RETRY_SECONDS = 300
+
+
+def export(
+    profile: str,
+    profile_named: bool,
+    *,
+    grace: bool = True,
+    allow_sign_in: bool = True,
+    keyring_unavailable: str | None = None,
+) -> Credentials:
+    """Credentials for the profile, from the cache or upstream.
+
+    With `grace`, a failed refresh still hands out cached credentials that have a few minutes
+    left (with a warning); `login` turns that off, since it is there to fix exactly that.
+    `allow_sign_in=False` never starts an interactive sign-in, whatever `login_from_export` says.
+    `keyring_unavailable` is why the hit path could not read the keyring, if it tried.
+    """
+    fingerprint = memo.fingerprint(profile, profile_named)  # before reading what it describes
+    settings = load_settings()
+    chain = resolve(profile, profile_named, settings)
+    log.debug(f"profile {profile}: {chain.describe()}")
+    if not chain.cacheable:
+        log.debug("static session keys with no known expiry: handed out as they are, not cached")
+        return chain.credentials(NullStore())
+    store = choose_store(settings, keyring_unavailable)
+    key = chain.cache_key()
+    _remember(fingerprint, key, store, settings)
+    _adopt_fallback_entry(store, key)
+    children.detach_stdin()
+    return refresh.obtain(
+        store, key, settings, lambda: _fetch(chain, store, settings, allow_sign_in), profile, grace=grace
+    )
+
+
+def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
+    """The profile's chain, from the AWS config files and cred-export's `[profiles]` tables."""
+    return resolve_chain(
+        load_aws_config(), profile, profile_named=profile_named, idp_profiles=settings.profiles
+    )
+
+
+def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
+    """The interactive sign-in the chain needs: its MFA session, else its root's own (if any)."""
+    if chain.mfa_serial:
+        mfa.sign_in(chain, store, deadline=deadline, out=out)
+    else:
+        chain.root.sign_in(store, flow=flow, deadline=deadline, out=out)
+
+
+def _fetch(chain: Chain, store: Store, settings: Settings, allow_sign_in: bool) -> Credentials:
+    try:
+        root = _root_keys(chain, store)
+    except LoginRequired:
+        if not (allow_sign_in and _may_sign_in_from_export(chain, settings)):
+            raise
+        log.warn(f"profile {chain.profile} needs a sign-in; opening the browser", topic="sign-in")
+        deadline = time.monotonic() + settings.login_timeout_seconds
+        sign_in(chain, store, flow="browser", deadline=deadline, out=sys.stderr)
+        root = _root_keys(chain, store)
+    return chain.fetch(root)
+
+
+def _root_keys(chain: Chain, store: Store) -> Keys:
+    return mfa.cached_session(chain, store) if chain.mfa_serial else chain.root.credentials(store)
+
+
+def _may_sign_in_from_export(chain: Chain, settings: Settings) -> bool:
+    """`login_from_export = "auto"`: browser sign-ins (SSO, OIDC) on a desktop, never headless."""
+    from cred_export.login.browser import can_open_browser
+
+    return settings.login_from_export == "auto" and chain.root.browser_sign_in and can_open_browser()
+
+
+def _remember(fingerprint: str, key: str, store: Store, settings: Settings) -> None:
+    note = memo.Memo(
+        key,
+        store.kind,
+        refresh_ahead=settings.refresh_ahead_seconds,
+        keyring_timeout=settings.keyring_timeout_seconds,
+        chunk=settings.keyring_chunk_size,
+        fallback_reason=store.fallback_reason,
+        retry_keyring_after=time.time() + KEYRING_RETRY_SECONDS,
+    )
+    try:
+        memo.write(fingerprint, note)
+    except OSError as exc:
+        log.debug(f"could not write the resolution memo: {exc.strerror}")
+
+
+def _adopt_fallback_entry(store: Store, key: str) -> None:
+    """Once the keyring works again, move what the file fallback cached into it."""
+    if not store.is_os_keyring:
+        return
+    fallback = FileStore()
+    creds = fallback.get(key)
+    if creds is None:
+        return
+    try:
+        store.put(key, creds)
+    except StoreUnavailable:
+        return
+    fallback.delete(key)
+    log.debug("moved credentials cached during a keyring outage into the keyring")

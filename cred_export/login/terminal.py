@@ -1,0 +1,33 @@
+"""Questions for a person at the controlling terminal (`/dev/tty`), never stdin, always bounded.
+
+Under Claude Code's hooks there is no terminal, so every question answers None at once.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+
+
+def ask(prompt: str, deadline: float) -> str | None:
+    """A line typed on the controlling terminal (never stdin), or None without one or in time."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        os.write(fd, prompt.encode())
+        line = b""
+        while not line.endswith(b"\n"):
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                os.write(fd, b"\n")
+                return None
+            chunk = os.read(fd, 64)
+            if not chunk:
+                break
+            line += chunk
+        return line.decode("utf-8", "replace").strip()
+    finally:
+        os.close(fd)

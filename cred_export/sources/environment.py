@@ -1,0 +1,31 @@
+"""Keys in the environment (`AWS_ACCESS_KEY_ID`, …): used only when no profile is named.
+
+As in botocore, they win over the `default` profile but never over a profile asked for by name;
+`chain.resolve_chain` asks for them first when no profile was named.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import ClassVar
+
+from cred_export.sources.static import StaticRoot
+
+
+@dataclass(frozen=True)
+class EnvironmentRoot(StaticRoot):
+    kind: ClassVar[str] = "environment"
+    origin: ClassVar[str] = "environment"
+
+    def describe(self) -> str:
+        return "static keys (environment)"
+
+
+def from_environment() -> EnvironmentRoot | None:
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID", "").strip()
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
+    if not (key_id and secret):
+        return None
+    token = os.environ.get("AWS_SESSION_TOKEN", "").strip() or None
+    return EnvironmentRoot("default", key_id, secret, token)

@@ -1,0 +1,36 @@
+"""`cache = "none"`: nothing is kept; every call fetches."""
+
+from __future__ import annotations
+
+from cred_export.credentials import Credentials
+from cred_export.stores import NONE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cred_export.memo import Memo
+
+
+class NullStore:
+    name = "none"
+    kind = NONE
+    is_os_keyring = False
+    fallback_reason: str | None = None
+
+    def get(self, key: str) -> Credentials | None:
+        return None
+
+    def put(self, key: str, creds: Credentials) -> None:
+        pass
+
+    def get_text(self, key: str) -> str | None:
+        return None
+
+    def put_text(self, key: str, text: str) -> None:
+        pass
+
+    def delete(self, key: str) -> None:
+        pass
+
+
+def fast_read(key: str, memo: Memo) -> Credentials | None:
+    return None
