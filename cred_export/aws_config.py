@@ -1,12 +1,15 @@
-"""Read `~/.aws/config` and `~/.aws/credentials` the way the AWS CLI does (stdlib only)."""
+"""Read `~/.aws/config` and `~/.aws/credentials` the way the AWS CLI does (stdlib only), and set
+one setting of a profile the way `aws configure set` does."""
 
 from __future__ import annotations
 
 import configparser
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cred_export import paths
+from cred_export import files, paths
 from cred_export.errors import ConfigError
 
 # Keys whose values are secrets: never logged, never part of a cache key.
@@ -97,3 +100,56 @@ def _describe_parse_error(exc: configparser.Error) -> str:
     if isinstance(exc, (configparser.DuplicateSectionError, configparser.DuplicateOptionError)):
         return f"line {exc.lineno}: duplicate {exc.section!r}"
     return type(exc).__name__
+
+
+def set_profile_setting(profile: str, key: str, value: str) -> None:
+    """Set `key = value` in the profile's section of the AWS config file (creating the section
+    or the file where needed) and keep every other byte of the file as it was."""
+    path = os.path.realpath(paths.aws_config_file())  # a symlinked file (dotfiles) is edited where it is
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        text, mode = "", 0o600
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot update {path}: {getattr(exc, 'strerror', None) or 'it is not UTF-8'}"
+        ) from None
+    updated = _with_setting(text, profile, key, value)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+        files.write_atomic(path, updated.encode("utf-8"), mode)
+    except OSError as exc:
+        raise ConfigError(f"cannot update {path}: {exc.strerror}") from None
+
+
+def _with_setting(text: str, profile: str, key: str, value: str) -> str:
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _section_of(line) == profile), None)
+    setting = f"{key} = {value}"
+    if start is None:
+        header = "[default]" if profile == "default" else f"[profile {profile}]"
+        separator = "" if not text or text.endswith(("\n", "\r")) else newline
+        return f"{text}{separator}{header}{newline}{setting}{newline}"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    for i in range(start + 1, end):
+        name, equals, _ = lines[i].partition("=")
+        if equals and name.strip() == key and not name.lstrip().startswith(("#", ";")):
+            ending = lines[i][len(lines[i].rstrip("\r\n")) :] or newline
+            lines[i] = setting + ending
+            return "".join(lines)
+    last = max((i for i in range(start, end) if lines[i].strip()), default=start)
+    if not lines[last].endswith(("\n", "\r")):
+        lines[last] += newline
+    lines.insert(last + 1, setting + newline)
+    return "".join(lines)
+
+
+def _section_of(line: str) -> str | None:
+    """The profile a `[default]` or `[profile NAME]` header line opens, else None."""
+    stripped = line.strip()
+    if not (stripped.startswith("[") and stripped.endswith("]")):
+        return None
+    return _config_profile_name(stripped[1:-1])

@@ -13,7 +13,7 @@ from typing import Any
 from cred_export import log
 from cred_export.aws_config import AwsConfig
 from cred_export.cache_key import digest
-from cred_export.credentials import Credentials, Keys, mask
+from cred_export.credentials import LATEST_TIME, Credentials, Keys, mask
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.sources import botocore_profile, environment, registry, static
 from cred_export.sources.base import AWS_CONFIG, SETTINGS, Candidate, Root
@@ -21,8 +21,6 @@ from cred_export.stores.base import Store
 
 # Claude Code's own assumption for credentials without an expiry.
 UNKNOWN_EXPIRY_SECONDS = 3600
-# Expiries a cache record can hold (Unix time, at most 11 digits).
-LATEST_EXPIRY = 10**11 - 1
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,9 @@ def as_credentials(keys: Keys) -> Credentials:
         raise UpstreamError(
             "the credentials obtained are malformed (an empty or multi-line value, or an impossible expiry)"
         )
-    return Credentials(*values, expiration)
+    now = time.time()
+    issued = keys.issued if keys.issued is not None and 0 < keys.issued <= expiration else now
+    return Credentials(*values, expiration, issued=issued)
 
 
 def resolve_chain(
@@ -193,4 +193,4 @@ def _single_line(value: Any) -> bool:
 
 
 def _possible_expiry(value: Any) -> bool:
-    return isinstance(value, (int, float)) and 0 < value < LATEST_EXPIRY
+    return isinstance(value, (int, float)) and 0 < value < LATEST_TIME

@@ -12,6 +12,7 @@ import traceback
 import click
 
 from cred_export import __version__, log
+from cred_export.commands.bedrock_token import bedrock_token
 from cred_export.commands.clear import clear
 from cred_export.commands.client_secret import client_secret
 from cred_export.commands.doctor import doctor
@@ -48,7 +49,7 @@ def cli() -> None:
     """
 
 
-for command in (export, login, client_secret, setup, status, doctor, clear, iam_policy):
+for command in (export, login, bedrock_token, client_secret, setup, status, doctor, clear, iam_policy):
     cli.add_command(command)
 
 

@@ -59,7 +59,7 @@ def cache_hit(request: ExportRequest, notes: HitNotes) -> Credentials | None:
         log.debug(f"cache miss for profile {profile} ({found.store})")
         return None
     left = creds.seconds_left()
-    if left < found.refresh_ahead:
+    if left < creds.refresh_ahead(found.refresh_ahead):
         log.debug(f"cached credentials for profile {profile} expire in {left / 60:.0f} min: refresh")
         return None
     key_id = mask(creds.access_key_id)

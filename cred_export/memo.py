@@ -17,24 +17,23 @@ from cred_export import files, paths
 
 MAGIC = "cred-export-memo 1"
 
-# Environment variables whose values change what a profile resolves to.
-_ENVIRONMENT = (
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_STS",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    "CRED_EXPORT_CACHE",
-    "PYTHON_KEYRING_BACKEND",
-)
+# Environment variables beside every AWS_* one whose values change what a profile resolves to.
+_ENVIRONMENT = ("CRED_EXPORT_CACHE", "PYTHON_KEYRING_BACKEND")
+# AWS_* variables that hold secrets: only whether they are set is part of the fingerprint.
+_SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD")
 
 
 def fingerprint(profile: str, profile_named: bool) -> str:
-    """Every input of resolution, as one string; no secret is part of it."""
+    """Every input of resolution, as one string; no secret is part of it.
+
+    Every AWS_* variable counts (endpoints, config file locations, the login cache directory, …),
+    so a source that reads a new one needs no change here; secret ones count only as set or not.
+    """
     parts = [f"profile={profile}", f"named={int(profile_named)}"]
     parts += [f"{name}={os.environ.get(name, '')}" for name in _ENVIRONMENT]
-    parts.append(f"secret_in_env={int(bool(os.environ.get('AWS_SECRET_ACCESS_KEY')))}")
+    for name in sorted(name for name in os.environ if name.startswith("AWS_")):
+        secret = any(word in name for word in _SECRET_WORDS)
+        parts.append(f"{name}={'(set)' if secret else os.environ[name].replace(chr(10), ' ')}")
     for path in _inputs():
         parts.append(f"file={path}:{_file_identity(path)}")
     return "\x1f".join(parts)

@@ -1,31 +1,55 @@
 """Cached AWS credentials, refreshed through the single-flight renewal (`renewal.obtain`).
 
 - More than `refresh_ahead` left: the cached credentials.
-- Less than that but at least MIN_HANDOUT: refreshed if nobody else is refreshing; never a wait.
-- Less than MIN_HANDOUT, or nothing cached: a bounded wait for the lock, then a refresh.
-- A failed refresh still hands out cached credentials with more than GRACE left, with a warning.
+- Less than that but at least the minimum hand-out: refreshed if nobody else is refreshing;
+  never a wait.
+- Less than the minimum hand-out, or nothing cached: a bounded wait for the lock, a refresh.
+- A failed refresh still hands out cached credentials with more than the grace left, with a
+  warning.
 - Fresh credentials that this machine's clock already sees as expired count as a failed refresh.
+
+The three windows scale with the credentials' lifetime (`Credentials.refresh_ahead` & co.).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from cred_export import log, renewal
-from cred_export.credentials import Credentials, mask
+from cred_export.credentials import MIN_HANDOUT_SECONDS, Credentials, mask
 from cred_export.errors import CredExportError, UpstreamError
-from cred_export.settings import GRACE_SECONDS, MIN_HANDOUT_SECONDS, Settings
+from cred_export.settings import Settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
+
+# Fresh credentials more than this far into their own life came from a clock that disagrees.
+CLOCK_TOLERANCE = 120
 
 
 class CachedCredentials:
     """The credentials a store keeps under `key`, as a `renewal.Renewable`."""
 
-    def __init__(self, store: Store, key: str, fetch: Callable[[], Credentials], profile: str) -> None:
+    def __init__(
+        self, store: Store, key: str, fetch: Callable[[], Credentials], profile: str, settings: Settings
+    ) -> None:
         self.store, self.key, self.fetch, self.profile = store, key, fetch, profile
+        self.settings = settings
         self.what = f"profile {profile!r}"
         self.lock_name = key
+
+    def window(self, value: Credentials | None) -> renewal.Window:
+        refresh_ahead = self.settings.refresh_ahead_seconds
+        if value is None:
+            return renewal.Window(
+                refresh_ahead, MIN_HANDOUT_SECONDS, lock_timeout=self.settings.lock_timeout_seconds
+            )
+        return renewal.Window(
+            refresh_ahead=value.refresh_ahead(refresh_ahead),
+            min_handout=value.min_handout(),
+            grace=value.grace(),
+            lock_timeout=self.settings.lock_timeout_seconds,
+        )
 
     def read(self) -> Credentials | None:
         try:
@@ -62,18 +86,13 @@ def obtain(
     grace: bool = True,
 ) -> Credentials:
     """Credentials for `key`: cached, or fetched with `fetch` and cached (see the module doc)."""
-    window = renewal.Window(
-        refresh_ahead=settings.refresh_ahead_seconds,
-        min_handout=MIN_HANDOUT_SECONDS,
-        grace=GRACE_SECONDS,
-        lock_timeout=settings.lock_timeout_seconds,
-    )
-    item = CachedCredentials(store, key, fetch, profile)
-    return renewal.obtain(item, window, grace_on=renewal.GRACE_ON if grace else ())
+    item = CachedCredentials(store, key, fetch, profile, settings)
+    return renewal.obtain(item, grace_on=renewal.GRACE_ON if grace else ())
 
 
 def _usable(fresh: Credentials, profile: str) -> Credentials:
-    """Fresh credentials as this machine's clock sees them: refused when already expired."""
+    """Fresh credentials as this machine's clock sees them: refused when already expired, and a
+    warning when they arrive short of the hand-out floor, already well into their own life."""
     left = fresh.seconds_left()
     if left <= 0:
         raise UpstreamError(
@@ -81,7 +100,8 @@ def _usable(fresh: Credentials, profile: str) -> Credentials:
             f" machine's clock ({fresh.expiration_iso}); check the system clock",
             profile=profile,
         )
-    if left < MIN_HANDOUT_SECONDS:
+    aged = fresh.issued is not None and time.time() - fresh.issued > CLOCK_TOLERANCE
+    if left < MIN_HANDOUT_SECONDS and aged:
         log.warn(
             f"the credentials issued for profile {profile!r} expire in {left / 60:.0f} min"
             " (is the system clock right?)",

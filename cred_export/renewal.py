@@ -1,6 +1,6 @@
 """Single-flight renewal of anything that expires: AWS credentials, SSO tokens, OIDC sessions.
 
-`obtain(item, window)` is the one policy, whatever the item:
+`obtain(item)` is the one policy, whatever the item; `item.window(value)` says when to renew:
 
 1. Read. More than `window.refresh_ahead` left: hand it out.
 2. Less, but at least `window.min_handout`: renew if nobody else is renewing (the lock is free
@@ -46,6 +46,8 @@ class Renewable(Protocol[T]):
     what: str  # for messages: "profile 'dev'", "the SSO token of profile 'dev'"
     lock_name: str  # one lock per item
 
+    def window(self, value: T | None) -> Window: ...
+
     def read(self) -> T | None: ...
 
     def expiry(self, value: T) -> float: ...
@@ -62,7 +64,6 @@ GRACE_ON: tuple[type[CredExportError], ...] = (UpstreamError, LoginRequired)
 
 def obtain(
     item: Renewable[T],
-    window: Window,
     *,
     grace_on: tuple[type[CredExportError], ...] = GRACE_ON,
     clock: Callable[[], float] = time.time,
@@ -70,6 +71,7 @@ def obtain(
 ) -> T:
     """The item's value with time left, renewing it (once across processes) when due."""
     current = item.read()
+    window = item.window(current)
     if _left(item, current, clock) >= window.refresh_ahead:
         log.debug(f"{item.what}: {_left(item, current, clock) / 60:.0f} min left, no renewal due")
         return current  # type: ignore[return-value]

@@ -7,15 +7,11 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from cred_export import paths
+from cred_export.credentials import MIN_HANDOUT_SECONDS
 from cred_export.errors import ConfigError
 
 CACHE_MODES = ("keyring", "file", "none")
 LOGIN_FROM_EXPORT = ("never", "auto")
-
-# Never hand out credentials with less than this left when a refresh is possible.
-MIN_HANDOUT_SECONDS = 600
-# When a refresh fails, credentials with more than this left are still handed out (with a warning).
-GRACE_SECONDS = 360
 
 
 @dataclass(frozen=True)

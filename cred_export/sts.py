@@ -12,7 +12,8 @@ from cred_export.aws import CLIENT_CONFIG, aws_errors, botocore_session, call_wi
 from cred_export.credentials import Keys
 from cred_export.errors import ConfigError, UpstreamError
 
-DEFAULT_SESSION_DURATION = 12 * 3600
+DEFAULT_SESSION_DURATION = 12 * 3600  # what cred-export asks GetSessionToken for
+DEFAULT_ROLE_DURATION = 3600  # what AssumeRole gives without DurationSeconds
 
 
 def sts_client(profile: str | None, keys: Keys) -> Any:
@@ -40,9 +41,11 @@ def get_session_token(
 ) -> Keys:
     """Long-term keys → session credentials (12 h unless told), optionally with an MFA code."""
     client = sts_client(profile, keys)
+    asked: list[int] = []
 
     def call(seconds: int | None) -> dict:
-        params: dict[str, object] = {"DurationSeconds": seconds or DEFAULT_SESSION_DURATION}
+        asked.append(seconds or DEFAULT_SESSION_DURATION)
+        params: dict[str, object] = {"DurationSeconds": asked[-1]}
         if mfa_serial:
             params.update(SerialNumber=mfa_serial, TokenCode=mfa_code)
         return client.get_session_token(**params)
@@ -50,7 +53,7 @@ def get_session_token(
     log.debug(f"profile {profile}: STS GetSessionToken")
     with aws_errors("STS GetSessionToken", profile):
         response = call_with_duration_fallback(call, duration or DEFAULT_SESSION_DURATION, profile)
-    return keys_from_sts(response.get("Credentials"), "STS GetSessionToken", profile)
+    return keys_from_sts(response.get("Credentials"), "STS GetSessionToken", profile, asked[-1])
 
 
 def assume_role(
@@ -72,24 +75,31 @@ def assume_role(
     if external_id:
         params["ExternalId"] = external_id
 
+    asked: list[int] = []
+
     def call(seconds: int | None) -> dict:
+        asked.append(seconds or DEFAULT_ROLE_DURATION)
         return client.assume_role(**params, **({"DurationSeconds": seconds} if seconds else {}))
 
     what = f"STS AssumeRole {role_arn}"
     log.debug(f"profile {signer_profile}: {what}")
     with aws_errors(what, target_profile):
         response = call_with_duration_fallback(call, duration, signer_profile)
-    return keys_from_sts(response.get("Credentials"), what, target_profile)
+    return keys_from_sts(response.get("Credentials"), what, target_profile, asked[-1])
 
 
-def keys_from_sts(data: object, what: str, profile: str) -> Keys:
-    """The keys in an STS `Credentials` member; UpstreamError when it is missing or incomplete."""
+def keys_from_sts(data: object, what: str, profile: str, duration: int | None = None) -> Keys:
+    """The keys in an STS `Credentials` member; UpstreamError when it is missing or incomplete.
+
+    `duration` is the lifetime that was asked for, which dates their issue by their own expiry."""
     try:
+        expiration = data["Expiration"].timestamp()  # type: ignore[index]
         return Keys(
             data["AccessKeyId"],  # type: ignore[index]
             data["SecretAccessKey"],  # type: ignore[index]
             data["SessionToken"],  # type: ignore[index]
-            data["Expiration"].timestamp(),  # type: ignore[index]
+            expiration,
+            expiration - duration if duration else None,
         )
     except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
         raise UpstreamError(

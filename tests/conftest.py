@@ -17,6 +17,7 @@ from harness.oidc_provider import ensure_installed as ensure_op_installed
 from harness.sandbox import Sandbox
 from harness.secret_service import AVAILABLE as SECRET_SERVICE_AVAILABLE
 from harness.secret_service import SecretService
+from harness.signin_server import SigninServer
 from harness.sso_server import SsoServer
 from harness.sts_proxy import StsProxy
 
@@ -90,6 +91,28 @@ def sso(_sso_server: SsoServer) -> SsoServer:
 def sso_sandbox(tmp_path: Path, sts: StsProxy, sso: SsoServer) -> Sandbox:
     """A file-store sandbox whose botocore SSO and SSO-OIDC endpoints are the test server."""
     box = Sandbox(tmp_path, sts.url, {"AWS_ENDPOINT_URL_SSO": sso.url, "AWS_ENDPOINT_URL_SSO_OIDC": sso.url})
+    box.write_settings('cache = "file"\n')
+    return box
+
+
+@pytest.fixture(scope="session")
+def _signin_server() -> Iterator[SigninServer]:
+    server = SigninServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def signin(_signin_server: SigninServer) -> SigninServer:
+    """The AWS Sign-In service behind `aws login` on 127.0.0.1, state reset per test."""
+    _signin_server.reset()
+    return _signin_server
+
+
+@pytest.fixture
+def console_sandbox(tmp_path: Path, sts: StsProxy, signin: SigninServer) -> Sandbox:
+    """A file-store sandbox whose AWS Sign-In endpoint is the test server."""
+    box = Sandbox(tmp_path, sts.url, {"AWS_ENDPOINT_URL_SIGNIN": signin.url})
     box.write_settings('cache = "file"\n')
     return box
 

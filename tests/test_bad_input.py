@@ -121,9 +121,9 @@ def test_system_settings_are_read_beneath_the_users(sandbox, sts):
     [
         b"",
         b"garbage",
-        b"cred-export-record 1\nA\nB\n",
+        b"cred-export-record 2\nA\nB\n",
         b"\xff\xfe\x00" * 100,
-        b"cred-export-record 1\nA\nB\nC\nnever\n",
+        b"cred-export-record 2\nA\nB\nC\nnever\n0\n",
     ],
 )
 def test_garbage_in_the_cache_entry_is_a_miss_and_gets_replaced(sandbox, sts, garbage):

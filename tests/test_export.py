@@ -120,9 +120,9 @@ def test_every_format(sandbox, sts):
 
 
 def test_credentials_inside_the_refresh_window_are_refreshed(sandbox, sts):
-    profile = sandbox.role_chain(depth=1, duration_seconds="900")
-    sandbox.write_settings('cache = "file"\nrefresh_ahead_minutes = 16\n')
+    profile = sandbox.role_chain(depth=1)  # one-hour credentials
     first = sandbox.run("--profile", profile)
+    sandbox.set_cached_expiry(12 * 60)  # inside the 15-minute window, above the 10-minute floor
     second = sandbox.run("--profile", profile)
     assert first.code == second.code == 0
     assert first.credentials["AccessKeyId"] != second.credentials["AccessKeyId"]
@@ -130,11 +130,32 @@ def test_credentials_inside_the_refresh_window_are_refreshed(sandbox, sts):
 
 
 def test_credentials_outside_the_refresh_window_are_served(sandbox, sts):
-    profile = sandbox.role_chain(depth=1, duration_seconds="900")
+    profile = sandbox.role_chain(depth=1)
     sandbox.write_settings('cache = "file"\nrefresh_ahead_minutes = 14\n')
     first = sandbox.run("--profile", profile)
-    assert sandbox.run("--profile", profile).credentials == first.credentials
+    sandbox.set_cached_expiry(15 * 60)
+    assert sandbox.run("--profile", profile).credentials["AccessKeyId"] == first.credentials["AccessKeyId"]
     assert sts.calls["AssumeRole"] == 1
+
+
+def test_ten_exports_of_a_900_second_role_make_one_sts_call(sandbox, sts):
+    profile = sandbox.role_chain(depth=1, duration_seconds="900")
+    results = [sandbox.run("--profile", profile) for _ in range(10)]
+    assert {r.code for r in results} == {0}
+    assert len({r.stdout for r in results}) == 1 and sts.calls["AssumeRole"] == 1
+    assert all(seconds_until(r.credentials["Expiration"]) > 5 * 60 for r in results)
+
+
+def test_a_900_second_role_is_refreshed_in_the_second_half_of_its_life_never_below_6_minutes(sandbox, sts):
+    profile = sandbox.role_chain(depth=1, duration_seconds="900")
+    first = sandbox.run("--profile", profile)
+    sandbox.set_cached_expiry(8 * 60)  # 8 min left: still in the first half, a hit
+    assert sandbox.run("--profile", profile).credentials["AccessKeyId"] == first.credentials["AccessKeyId"]
+    sandbox.set_cached_expiry(7 * 60)  # second half: refreshed
+    second = sandbox.run("--profile", profile)
+    assert second.credentials["AccessKeyId"] != first.credentials["AccessKeyId"]
+    assert sts.calls["AssumeRole"] == 2
+    assert seconds_until(second.credentials["Expiration"]) > 6 * 60
 
 
 def test_nearly_expired_credentials_are_never_handed_out_when_refresh_works(sandbox, sts):
@@ -160,13 +181,13 @@ def test_upstream_down_with_still_valid_cache_serves_it_with_a_warning(sandbox, 
 
 
 def test_upstream_down_in_the_refresh_window_serves_the_cache(sandbox, sts):
-    profile = sandbox.role_chain(depth=1, duration_seconds="900")
-    sandbox.write_settings('cache = "file"\nrefresh_ahead_minutes = 16\n')
+    profile = sandbox.role_chain(depth=1)
     first = sandbox.run("--profile", profile)
+    sandbox.set_cached_expiry(12 * 60)
     sts.fault = "close"
     result = sandbox.run("--profile", profile)
     assert result.code == 0, result.stderr
-    assert result.credentials == first.credentials
+    assert result.credentials["AccessKeyId"] == first.credentials["AccessKeyId"]
     assert "warning" in result.stderr
 
 

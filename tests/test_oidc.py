@@ -204,9 +204,10 @@ def expiring_op() -> Iterator[OpenIdProvider]:
 
 
 def test_silent_renewal_with_a_rotating_refresh_token(sandbox, sts, renewing_op, tmp_path):
-    configure(sandbox, renewing_op, "duration_seconds = 900\nrefresh_ahead_minutes = 16\n")
+    configure(sandbox, renewing_op)
     assert sandbox.run("login", "--profile", "corp", env=browser(tmp_path)).code == 0
-    for _ in range(2):  # each export is a miss (900 s < 16 min) and renews with the newest token
+    for _ in range(2):  # each export is a miss and renews the id_token with the newest refresh token
+        sandbox.set_cached_expiry(5 * 60)  # below the hand-out floor: a refresh is due
         assert sandbox.run("--profile", "corp").code == 0
     grants = [r["grant_type"] for r in renewing_op.token_requests()]
     assert grants.count("refresh_token") >= 2 and grants.count("authorization_code") == 1
@@ -214,11 +215,12 @@ def test_silent_renewal_with_a_rotating_refresh_token(sandbox, sts, renewing_op,
 
 
 def test_an_expired_refresh_token_means_sign_in_not_a_loop(sandbox, sts, expiring_op, tmp_path):
-    configure(sandbox, expiring_op, "duration_seconds = 900\nrefresh_ahead_minutes = 16\n")
+    configure(sandbox, expiring_op)
     assert sandbox.run("login", "--profile", "corp", env=browser(tmp_path)).code == 0
     time.sleep(4)  # past the refresh token's 3 s lifetime
+    sandbox.set_cached_expiry(12 * 60)  # a refresh is due, but what is cached is still good
     first = sandbox.run("--profile", "corp")
-    assert first.code == 0 and "warning" in first.stderr  # cached credentials still have 15 min
+    assert first.code == 0 and "warning" in first.stderr  # cached credentials still have 12 min
     sandbox.set_cached_expiry(60)
     second = sandbox.run("--profile", "corp")
     assert second.code == 3 and "cred-export login --profile corp" in second.stderr

@@ -17,10 +17,10 @@ from typing import ClassVar
 import pytest
 
 from cred_export import refresh, renewal
-from cred_export.credentials import Credentials
+from cred_export.credentials import GRACE_SECONDS, MIN_HANDOUT_SECONDS, Credentials
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.lock import KeyLock
-from cred_export.settings import GRACE_SECONDS, MIN_HANDOUT_SECONDS, Settings
+from cred_export.settings import Settings
 from cred_export.stores import StoreUnavailable
 
 NOW = 1_900_000_000.0
@@ -46,6 +46,9 @@ class Item:
         self.writes: list[float] = []
         self.warnings: list[str] = []
         self._renew_with = renew_with or (lambda current: NOW + 3600)
+
+    def window(self, value: float | None) -> renewal.Window:
+        return WINDOW
 
     def read(self) -> float | None:
         return self.value
@@ -83,9 +86,7 @@ class FakeLock:
 
 def obtain(item: Item, *, busy: bool = False, clock: Clock | None = None, **kwargs):  # type: ignore[no-untyped-def]
     FakeLock.taken_with = []
-    return renewal.obtain(
-        item, WINDOW, clock=clock or Clock(), lock_factory=lambda name: FakeLock(busy), **kwargs
-    )
+    return renewal.obtain(item, clock=clock or Clock(), lock_factory=lambda name: FakeLock(busy), **kwargs)
 
 
 def test_a_value_outside_the_refresh_window_is_handed_out_without_the_lock():
@@ -131,7 +132,7 @@ def test_what_another_process_renewed_while_we_waited_is_used_as_it_is():
 
     lock = FakeLock(busy=False)
     lock.held = held_while_another_renews  # type: ignore[method-assign]
-    assert renewal.obtain(item, WINDOW, clock=Clock(), lock_factory=lambda name: lock) == NOW + 3000
+    assert renewal.obtain(item, clock=Clock(), lock_factory=lambda name: lock) == NOW + 3000
     assert item.renewals == 0 and item.writes == []
 
 
@@ -199,10 +200,11 @@ def test_concurrent_threads_renew_once_through_the_real_lock(tmp_path, monkeypat
     item._renew_with = slow_renew
     item.read = lambda: item.value  # type: ignore[method-assign]
     window = renewal.Window(refresh_ahead=900, min_handout=600, lock_timeout=10)
+    item.window = lambda value: window  # type: ignore[method-assign]
     results: list[float] = []
 
     def call() -> None:
-        value = renewal.obtain(item, window, lock_factory=KeyLock)
+        value = renewal.obtain(item, lock_factory=KeyLock)
         with lock:
             results.append(value)
 
@@ -247,8 +249,10 @@ class DictStore:
         self.entries.pop(key, None)
 
 
-def creds(seconds_left: float) -> Credentials:
-    return Credentials("ASIATESTTESTTESTTEST", "secret", "token", time.time() + seconds_left)
+def creds(seconds_left: float, lifetime: float | None = None) -> Credentials:
+    now = time.time()
+    issued = now + seconds_left - lifetime if lifetime else None
+    return Credentials("ASIATESTTESTTESTTEST", "secret", "token", now + seconds_left, issued)
 
 
 @pytest.fixture
@@ -297,3 +301,47 @@ def test_refresh_survives_a_store_that_cannot_be_read_or_written(cache_dir, caps
     assert refresh.obtain(DictStore(fail_writes=True), "k", Settings(), lambda: fresh, "p") == fresh
     err = capsys.readouterr().err
     assert "could not read the cache" in err and "could not cache the credentials" in err
+
+
+@pytest.mark.parametrize(
+    "lifetime, refresh_ahead, min_handout, grace",
+    [
+        (None, 900, 600, 360),  # unknown (an old record, pasted keys): the configured windows
+        (43200, 900, 600, 360),
+        (3600, 900, 600, 360),
+        (1800, 900, 600, 360),
+        (900, 450, 360, 330),  # a 900-second role, console credentials: hits for the first half
+        (600, 360, 360, 330),  # shorter than Claude Code's margin allows: always keep > 5 min
+    ],
+)
+def test_windows_scale_with_the_lifetime_and_always_keep_claude_codes_margin(
+    lifetime, refresh_ahead, min_handout, grace
+):
+    fresh = creds(lifetime or 3600, lifetime)
+    assert fresh.refresh_ahead(900) == refresh_ahead
+    assert fresh.min_handout() == min_handout and fresh.grace() == grace
+    assert fresh.grace() > 300 and fresh.min_handout() > fresh.grace()
+
+
+def test_a_900_second_credential_is_served_from_the_cache_for_the_first_half_of_its_life(cache_dir):
+    store = DictStore()
+    fetched: list[Credentials] = []
+
+    def fetch() -> Credentials:
+        fetched.append(creds(900, 900))
+        return fetched[-1]
+
+    for _ in range(10):
+        refresh.obtain(store, "k", Settings(), fetch, "p")
+    assert len(fetched) == 1
+    store.entries["k"] = creds(451, 900)  # just inside the first half: still a hit
+    refresh.obtain(store, "k", Settings(), fetch, "p")
+    assert len(fetched) == 1
+    store.entries["k"] = creds(449, 900)  # the second half: refreshed
+    refresh.obtain(store, "k", Settings(), fetch, "p")
+    assert len(fetched) == 2
+
+
+def test_a_fresh_short_lived_credential_does_not_warn_about_the_clock(cache_dir, capsys):
+    refresh.obtain(DictStore(), "k", Settings(), lambda: creds(900, 900), "p")
+    assert "clock" not in capsys.readouterr().err

@@ -81,7 +81,7 @@ class StoreContract:
         assert store.get_text("00d2") == ("two" if self.keeps else None)
 
     def test_an_entry_that_is_not_a_record_reads_as_a_miss(self, store: Store) -> None:
-        store.put_text("00ee", "cred-export-record 1\ntruncated")
+        store.put_text("00ee", "cred-export-record 2\ntruncated")
         assert store.get("00ee") is None
         assert self.fast_read(store, "00ee") is None
 

@@ -12,7 +12,14 @@ from cred_export.request import choose_profile
 
 @click.command()
 @click.option("--profile", "-p", metavar="NAME", help="AWS profile (default: $AWS_PROFILE, else 'default').")
-@click.option("--device-code", "flow", flag_value="device", help="Sign in with a code on another device.")
+@click.option(
+    "--device-code",
+    "--remote",
+    "flow",
+    flag_value="device",
+    help="Sign in on another device: a device code (SSO, OIDC), or a code to paste back (aws login"
+    " sessions, at a terminal).",
+)
 @click.option("--browser", "flow", flag_value="browser", help="Sign in in this machine's browser.")
 @click.option(
     "--timeout",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 
 from cred_export import paths
-from cred_export.credentials import mask
+from cred_export.credentials import format_iso, mask
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, ok, skip, warn
+from cred_export.flows.status import session_of
 from cred_export.stores import NONE, SECRET_SERVICE, StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store
@@ -36,6 +37,28 @@ def check_keyring(ctx: Context) -> Check:
 def check_cache(ctx: Context) -> Check:
     if ctx.chain is None or ctx.store is None or ctx.settings is None:
         return skip("cache", "needs a profile that resolves and a store")
+    check = _cached_credentials(ctx)
+    session = _session(ctx)
+    return Check(check.id, check.verdict, f"{check.detail}; {session}", check.fix) if session else check
+
+
+def _session(ctx: Context) -> str | None:
+    """The sign-in session behind the credentials, as `status` shows it (no network)."""
+    assert ctx.chain is not None and ctx.store is not None
+    try:
+        session = session_of(ctx.chain, ctx.store)
+    except StoreUnavailable:
+        return None
+    if session is None:
+        return None
+    left = f"{session.minutes_left():.0f} min left" if session.expiration else "none held"
+    until = f" until {format_iso(session.renewable_until)}" if session.renewable_until else ""
+    renewal = f", renewable{until}" if session.renewable else ", not renewable: sign-in needed when it ends"
+    return f"{session.kind} session: {left}{renewal}"
+
+
+def _cached_credentials(ctx: Context) -> Check:
+    assert ctx.chain is not None and ctx.store is not None and ctx.settings is not None
     if not ctx.chain.cacheable:
         return ok("cache", "not cached: session keys from the profile are handed out as they are")
     if ctx.store.kind == NONE:
@@ -49,7 +72,8 @@ def check_cache(ctx: Context) -> Check:
     minutes = ctx.cached.seconds_left() / 60
     if minutes <= 0:
         return ok("cache", f"cached {mask(ctx.cached.access_key_id)} expired; the next export refreshes them")
-    when = "refreshed at the next export" if minutes * 60 < ctx.settings.refresh_ahead_seconds else "served"
+    due = ctx.cached.refresh_ahead(ctx.settings.refresh_ahead_seconds)
+    when = "refreshed at the next export" if minutes * 60 < due else "served"
     return ok("cache", f"cached {mask(ctx.cached.access_key_id)}, {minutes:.0f} min left ({when})")
 
 

@@ -10,6 +10,7 @@ from cred_export import paths
 from cred_export.aws_config import load_aws_config
 from cred_export.chain import resolve_chain
 from cred_export.errors import ConfigError, CredExportError
+from cred_export.flows import bedrock_token
 from cred_export.settings import load_settings
 from cred_export.stores.choose import every_store
 
@@ -34,7 +35,7 @@ def clear(profile: str | None, *, everything: bool, session_files: bool, say: Ca
                 raise
             continue
         for store in stores:
-            for key in chain.store_keys():
+            for key in [*chain.store_keys(), bedrock_token.store_key(chain)]:
                 store.delete(key)
         if session_files:
             for path in chain.root.session_files():

@@ -13,7 +13,6 @@ from cred_export.children import run_for_output
 from cred_export.credentials import Credentials, Keys
 from cred_export.errors import ConfigError, LoginRequired
 from cred_export.login import terminal
-from cred_export.settings import MIN_HANDOUT_SECONDS
 from cred_export.sources.base import Session
 from cred_export.stores.base import Store
 
@@ -23,7 +22,7 @@ MFA_SESSION_SECONDS = 12 * 3600
 def cached_session(chain: Chain, store: Store) -> Keys:
     """The cached MFA session of the chain's root; LoginRequired when there is none worth using."""
     session = store.get(chain.mfa_cache_key())
-    if session is None or session.seconds_left() < MIN_HANDOUT_SECONDS:
+    if session is None or session.seconds_left() < session.min_handout():
         raise LoginRequired(chain.profile, f"MFA {chain.mfa_serial}")
     return Keys(session.access_key_id, session.secret_access_key, session.session_token, session.expiration)
 
@@ -49,6 +48,7 @@ def sign_in(chain: Chain, store: Store, *, deadline: float, out: TextIO) -> None
         fresh.secret_access_key,
         fresh.session_token or "",
         fresh.expiration or time.time() + 3600,
+        issued=time.time(),
     )
     store.put(chain.mfa_cache_key(), creds)
     log.debug(f"profile {chain.profile}: MFA session cached until {creds.expiration_iso}")

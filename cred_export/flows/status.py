@@ -19,8 +19,8 @@ from cred_export.stores.base import Store
 def describe(chain: Chain, store: Store, settings: Settings) -> dict[str, Any]:
     """The documented `status --json` entry for one profile."""
     creds = store.get(chain.cache_key())
-    fresh = creds is not None and creds.seconds_left() >= settings.refresh_ahead_seconds
-    session = mfa.session(chain, store) if chain.mfa_serial else chain.root.session(store)
+    fresh = creds is not None and creds.seconds_left() >= creds.refresh_ahead(settings.refresh_ahead_seconds)
+    session = session_of(chain, store)
     needs = not fresh and chain.root.sign_in_needed(session)
     return {
         "profile": chain.profile,
@@ -33,6 +33,11 @@ def describe(chain: Chain, store: Store, settings: Settings) -> dict[str, Any]:
         "sign_in_command": f"cred-export login --profile {chain.profile}" if needs else None,
         "error": None,
     }
+
+
+def session_of(chain: Chain, store: Store) -> Session | None:
+    """The sign-in session behind the chain's credentials: its MFA session, else its root's."""
+    return mfa.session(chain, store) if chain.mfa_serial else chain.root.session(store)
 
 
 def _session(session: Session | None) -> dict[str, Any] | None:

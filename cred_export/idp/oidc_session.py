@@ -67,6 +67,9 @@ class _StoredSession:
         self.what = f"the OIDC session of profile {profile.name!r}"
         self.lock_name = "oidc-" + _key(profile, "refresh")
 
+    def window(self, value: IdToken | None) -> renewal.Window:
+        return WINDOW
+
     def read(self) -> IdToken | None:
         return _stored_id_token(self.store, self.profile)
 
@@ -103,7 +106,7 @@ class _StoredSession:
 
 def usable_id_token(profile: OidcProfile, store: Store) -> IdToken:
     """A validated id_token with time left, renewing silently; LoginRequired otherwise."""
-    return renewal.obtain(_StoredSession(profile, store), WINDOW, grace_on=())
+    return renewal.obtain(_StoredSession(profile, store), grace_on=())
 
 
 def sign_in(profile: OidcProfile, store: Store, *, flow: str, deadline: float, out: TextIO) -> IdToken:

@@ -10,6 +10,15 @@ import select
 import time
 
 
+def available() -> bool:
+    """Whether a person could answer: this process has a controlling terminal."""
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
 def ask(prompt: str, deadline: float) -> str | None:
     """A line typed on the controlling terminal (never stdin), or None without one or in time."""
     try:

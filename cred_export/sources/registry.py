@@ -1,21 +1,22 @@
 """The ordered list of credential sources: the first whose `match` claims a profile builds its root.
 
 Order matters where a profile could be read two ways, as in botocore's provider chain: an SSO
-profile that also holds keys is an SSO profile; keys beside a `credential_process` go to
-botocore. To add a source: a module with a `Root` subclass and `match` (see `base.py`), and one
-line here.
+profile that also holds keys is an SSO profile; keys win over `login_session`, which wins over
+a `credential_process`; keys beside a `credential_process` go to botocore. To add a source: a
+module with a `Root` subclass and `match` (see `base.py`), and one line here.
 """
 
 from __future__ import annotations
 
 from cred_export.aws_config import AwsConfig
 from cred_export.errors import ConfigError
-from cred_export.sources import botocore_profile, oidc, saml, sso, static
+from cred_export.sources import botocore_profile, console, oidc, saml, sso, static
 from cred_export.sources.base import AWS_CONFIG, Candidate, Root
 
 SOURCES = (
     sso,  # sso_session, or sso_start_url on the profile
     static,  # aws_access_key_id and aws_secret_access_key
+    console,  # login_session (aws login)
     botocore_profile,  # credential_process, web_identity_token_file, credential_source
     oidc,  # [profiles.NAME] with source = "oidc"
     saml,  # [profiles.NAME] with source = "saml"

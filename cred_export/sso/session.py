@@ -34,6 +34,9 @@ class _CachedToken:
         self.what = f"the SSO token of profile {sso.profile!r}"
         self.lock_name = "sso-" + tokens.cache_name(sso)
 
+    def window(self, value: SsoToken | None) -> renewal.Window:
+        return WINDOW
+
     def read(self) -> SsoToken | None:
         return tokens.load(self.sso)
 
@@ -67,7 +70,7 @@ class _CachedToken:
 
 def usable_token(sso: SsoSettings) -> SsoToken:
     """A token good for a portal call, renewing it silently if needed; else LoginRequired."""
-    return renewal.obtain(_CachedToken(sso), WINDOW, grace_on=(UpstreamError,))
+    return renewal.obtain(_CachedToken(sso), grace_on=(UpstreamError,))
 
 
 def sign_in(sso: SsoSettings, *, flow: str, deadline: float, out: TextIO) -> SsoToken:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from cred_export import files
-from cred_export.credentials import format_iso
+from cred_export.credentials import format_iso, parse_iso
 from cred_export.sso.settings import SsoSettings
 
 _OPTIONAL = ("clientId", "clientSecret", "registrationExpiresAt", "refreshToken")
@@ -74,7 +74,7 @@ def load(sso: SsoSettings) -> SsoToken | None:
             start_url=str(data.get("startUrl") or sso.start_url),
             region=str(data.get("region") or sso.region),
             access_token=_required_string(data, "accessToken"),
-            expires_at=_parse_time(_required_string(data, "expiresAt")),
+            expires_at=parse_iso(_required_string(data, "expiresAt")),
             client_id=_optional_string(data, "clientId"),
             client_secret=_optional_string(data, "clientSecret"),
             registration_expires_at=_optional_time(data, "registrationExpiresAt"),
@@ -120,21 +120,4 @@ def _optional_string(data: dict, key: str) -> str | None:
 
 def _optional_time(data: dict, key: str) -> float | None:
     value = _optional_string(data, key)
-    return _parse_time(value) if value else None
-
-
-def _parse_time(text: str) -> float:
-    """AWS CLI and botocore write `2026-11-22T05:00:00Z`; older tools wrote `+00:00` or `UTC`."""
-    from datetime import datetime, timezone
-
-    cleaned = text.strip().replace("UTC", "+00:00").replace("Z", "+00:00")
-    value = datetime.fromisoformat(cleaned)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    stamp = value.timestamp()
-    if not 0 <= stamp < _LATEST:
-        raise ValueError(f"an impossible time: {text[:40]}")  # it could not be written back either
-    return stamp
-
-
-_LATEST = 10**11  # Unix time in the year 5138
+    return parse_iso(value) if value else None

@@ -117,9 +117,9 @@ def _load_settings(scratch: Path, raw: bytes) -> None:
 
 @FUZZ
 @given(text=st.one_of(any_text, st.lists(any_text, max_size=7).map("\n".join)))
-@example(text="cred-export-record 1\nA\nB\nC\n99999999999999999999999\n")
-@example(text="cred-export-record 1\nA\nB\nC\n\u0661\u0662\u0663\n")  # Arabic-Indic digits
-@example(text="cred-export-record 1\nA\nB\nC\n\u00b2\n")  # superscript two: isdigit(), not int()
+@example(text="cred-export-record 2\nA\nB\nC\n99999999999999999999999\n0\n")
+@example(text="cred-export-record 2\nA\nB\nC\n\u0661\u0662\u0663\n0\n")  # Arabic-Indic digits
+@example(text="cred-export-record 2\nA\nB\nC\n2000000000\n\u00b2\n")  # superscript two: isdigit(), not int()
 def test_cached_records_decode_or_are_a_miss(text):
     decoded = record.decode(text)
     if decoded is not None:
@@ -165,7 +165,13 @@ def test_memos_read_or_are_ignored(scratch, raw, fingerprint):
 
 
 def test_a_cached_record_with_an_absurd_expiry_is_a_miss():
-    assert record.decode("cred-export-record 1\nA\nB\nC\n" + "9" * 30 + "\n") is None
+    assert record.decode("cred-export-record 2\nA\nB\nC\n" + "9" * 30 + "\n0\n") is None
+
+
+def test_a_record_of_the_first_schema_is_a_miss_and_an_impossible_issue_time_is_unknown():
+    assert record.decode("cred-export-record 1\nA\nB\nC\n2000000000\n") is None
+    assert record.decode("cred-export-record 2\nA\nB\nC\n2000000000\n2000000001\n").issued is None
+    assert record.decode("cred-export-record 2\nA\nB\nC\n2000000000\n1999999100\n").lifetime == 900
 
 
 # --- SSO token files ----------------------------------------------------------------------------

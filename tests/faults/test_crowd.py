@@ -27,7 +27,7 @@ from pathlib import Path
 
 from faultkit import seconds_until
 from faulty import FaultyUpstream
-from harness.sandbox import Sandbox
+from harness.sandbox import Sandbox, age_record
 
 from cred_export import record
 
@@ -75,11 +75,10 @@ class CachedEntry:
     def expire(self, seconds_left: int) -> None:
         """Rewrite the expiry atomically, holding the refresh lock as a refresher would."""
         with hold(self.lock_path):
-            lines = self.path.read_text().split("\n")
-            lines[4] = str(int(time.time()) + seconds_left)
+            aged = age_record(self.path.read_text(), seconds_left)
             fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
             with os.fdopen(fd, "w") as handle:
-                handle.write("\n".join(lines))
+                handle.write(aged)
             os.replace(temp, self.path)
 
 

@@ -96,10 +96,10 @@ def test_a_keyring_frozen_mid_use_answers_within_seconds_and_says_so(box, sts, o
     "planted",
     [
         pytest.param(b"\xff\xfe\x00 not text \x80", id="not-utf8"),
-        pytest.param(b"cred-export-record 1\n" + b"A" * (4 << 20), id="four-megabytes"),
+        pytest.param(b"cred-export-record 2\n" + b"A" * (4 << 20), id="four-megabytes"),
         pytest.param(b"chunks 3 deadbeef", id="chunks-missing"),
         pytest.param(b"chunks 99999999 00000000", id="chunks-absurd"),
-        pytest.param(b"cred-export-record 1\nA\nB\nC\n" + b"9" * 40 + b"\n", id="absurd-expiry"),
+        pytest.param(b"cred-export-record 2\nA\nB\nC\n" + b"9" * 40 + b"\n0\n", id="absurd-expiry"),
     ],
 )
 def test_garbage_in_the_keyring_is_replaced_by_fresh_credentials(box, sts, planted):

@@ -111,15 +111,12 @@ class Sandbox:
         )
 
     def set_cached_expiry(self, seconds_from_now: int) -> None:
-        """Rewrite the one cached credential record so it expires `seconds_from_now` from now."""
-        import time
-
+        """Rewrite the one cached credential record so it expires `seconds_from_now` from now, as
+        if time had passed: its lifetime (expiry minus when it was issued) stays what it was."""
         (path,) = [
             p for p in self.cached_files() if p.read_text(errors="ignore").startswith("cred-export-record")
         ]
-        lines = path.read_text().split("\n")
-        lines[4] = str(int(time.time()) + seconds_from_now)
-        path.write_text("\n".join(lines))
+        path.write_text(age_record(path.read_text(), seconds_from_now))
 
     def cache_key(self, profile: str) -> str:
         """The cache key cred-export derives for `profile` in this sandbox."""
@@ -159,8 +156,11 @@ class Sandbox:
         return WatchedProcess(self, env, [EXECUTABLE, *args])
 
     def store_directories(self, env: dict[str, str] | None = None) -> list[Path]:
-        """Where cred-export keeps secrets by design: the file store and the SSO token cache."""
-        return [self.cache_root(env) / "credentials", self.home / ".aws" / "sso" / "cache"]
+        """Where cred-export keeps secrets by design: the file store, and the token caches it
+        shares with the AWS CLI (SSO tokens, `aws login` sessions)."""
+        merged = {**self.env, **(env or {})}
+        login_cache = Path(merged.get("AWS_LOGIN_CACHE_DIRECTORY") or self.home / ".aws" / "login" / "cache")
+        return [self.cache_root(env) / "credentials", self.home / ".aws" / "sso" / "cache", login_cache]
 
     def cache_root(self, env: dict[str, str] | None = None) -> Path:
         """cred-export's cache directory for a run with `env` (file store, memos, locks)."""
@@ -247,6 +247,7 @@ _KEY_ID_PREFIXES = ("AKIA", "ASIA")
 # Store files are read up to this size when harvesting or scanning.
 _SCAN_LIMIT = 8 << 20
 _SSO_SECRET_FIELDS = ("accessToken", "refreshToken", "clientSecret")
+_CONSOLE_SECRET_FIELDS = ("dpopKey", "idToken")
 
 
 def _files_under(root: Path) -> list[tuple[Path, tuple[int, int, int]]]:
@@ -290,9 +291,14 @@ def _harvest_json(text: str) -> None:
     except (ValueError, RecursionError):  # tests plant hostile token files too
         return
     if isinstance(document, dict):
-        for field in _SSO_SECRET_FIELDS:
+        for field in _SSO_SECRET_FIELDS + _CONSOLE_SECRET_FIELDS:
             if isinstance(document.get(field), str):
                 remember_secret(document[field])
+        access = document.get("accessToken")
+        if isinstance(access, dict):  # an `aws login` session
+            for field in ("secretAccessKey", "sessionToken"):
+                if isinstance(access.get(field), str):
+                    remember_secret(access[field])
 
 
 def is_key_id(value: str) -> bool:
@@ -330,3 +336,17 @@ def read_until_url(process: subprocess.Popen, containing: str = "", timeout: flo
                 return word
     process.kill()
     raise AssertionError("the command printed no URL")
+
+
+def age_record(text: str, seconds_left: int) -> str:
+    """A cache record (`cred_export.record`) made to expire `seconds_left` from now, as if time had
+    passed: expiry and issue time move together, so its lifetime stays what it was."""
+    import time
+
+    lines = text.split("\n")
+    expiry, issued = int(lines[4]), int(lines[5])
+    new_expiry = int(time.time()) + seconds_left
+    lines[4] = str(new_expiry)
+    if issued:
+        lines[5] = str(max(1, new_expiry - (expiry - issued)))
+    return "\n".join(lines)
