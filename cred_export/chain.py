@@ -114,7 +114,7 @@ def as_credentials(keys: Keys) -> Credentials:
         )
     now = time.time()
     issued = keys.issued if keys.issued is not None and 0 < keys.issued <= expiration else now
-    return Credentials(*values, expiration, issued=issued)
+    return Credentials(*values, expiration, issued=issued, assumed_expiry=keys.expiration is None)
 
 
 def resolve_chain(

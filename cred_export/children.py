@@ -11,7 +11,13 @@ import time
 from cred_export.errors import ConfigError, UpstreamError
 
 _SECRET_VARIABLES = frozenset(
-    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+    {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+    }
 )
 MAX_OUTPUT = 1 << 20
 

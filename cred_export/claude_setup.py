@@ -17,7 +17,6 @@ import posixpath
 import re
 import shlex
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,23 @@ _GUARDRAIL_ID = re.compile(
 )
 _GUARDRAIL_VERSION = re.compile(r"[1-9][0-9]{0,7}|DRAFT")
 _WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]")
+# What cmd.exe and the program's argument parser both read as one plain word, so it needs no
+# quotes. The program itself is the command token, which cmd.exe also ends at `,` `;` `=` (and it
+# can read `/` as a switch), so it gets the narrower set.
+_CMD_BARE_ARGUMENT = re.compile(r"[A-Za-z0-9_\-.:\\/=+,@]+")
+_CMD_BARE_PROGRAM = re.compile(r"[A-Za-z0-9_\-.:\\]+")
+# Characters no quoting makes safe on a cmd.exe command line, and why.
+_CMD_UNQUOTABLE = {
+    '"': "which cmd.exe and the program's argument parser would read differently",
+    "%": "which cmd.exe expands as %NAME% even inside quotes",
+    "!": "which cmd.exe expands as !NAME! even inside quotes (delayed expansion)",
+}
+# Characters no hook command may hold, for /bin/sh and cmd.exe alike.
+_LINE_ENDS_AND_NUL = {
+    "\r": "which would end the hook's command line",
+    "\n": "which would end the hook's command line",
+    "\0": "which no command line can hold",
+}
 
 
 @dataclass(frozen=True)
@@ -81,10 +97,50 @@ def executable_path(override: str | None = None) -> str:
 
 
 def command_line(executable: str, *args: str) -> str:
-    """A command line for the shell Claude Code runs hooks with (`/bin/sh`, `cmd` on Windows)."""
-    if os.name == "nt" or _WINDOWS_PATH.match(executable):
-        return subprocess.list2cmdline([executable, *args])
-    return shlex.join([executable, *args])
+    """A command line for the shell Claude Code runs hooks with (`/bin/sh`, `cmd` on Windows).
+
+    ConfigError, naming the word and the character, for a word no quoting makes safe there.
+    """
+    words = [executable, *args]
+    windows = os.name == "nt" or bool(_WINDOWS_PATH.match(executable))
+    unsafe = {**_LINE_ENDS_AND_NUL, **_CMD_UNQUOTABLE} if windows else _LINE_ENDS_AND_NUL
+    for index, word in enumerate(words):
+        for char in word:
+            if char in unsafe:
+                raise ConfigError(
+                    f"{_word_name(words, index)} {word!r} contains {char!r}, {unsafe[char]};"
+                    " no quoting makes it safe in the command Claude Code runs"
+                )
+    if windows:
+        return " ".join([cmd_quote(executable, program=True), *(cmd_quote(arg) for arg in args)])
+    return shlex.join(words)
+
+
+def cmd_quote(word: str, *, program: bool = False) -> str:
+    """`word` written so that cmd.exe, then the C runtime's argument parser, read it back as is:
+    bare when plain, else in double quotes, inside which cmd.exe takes `& | < > ^ ( )` and
+    spaces literally.
+
+    An argument's trailing backslashes are doubled so that the closing quote stays a quote; the
+    program name is read without backslash escapes, so its backslashes are kept as they are. The
+    caller refuses `"`, `%`, `!`, CR, LF and NUL first (see command_line).
+    """
+    bare = _CMD_BARE_PROGRAM if program else _CMD_BARE_ARGUMENT
+    if bare.fullmatch(word):
+        return word
+    if program:
+        return f'"{word}"'
+    trailing = word[len(word.rstrip("\\")) :]
+    return f'"{word}{trailing}"'
+
+
+def _word_name(words: list[str], index: int) -> str:
+    """How a refusal names a word: the option it is the value of, else what it is."""
+    if index == 0:
+        return "the cred-export path"
+    if words[index - 1].startswith("--"):
+        return words[index - 1]
+    return "argument"
 
 
 def region_for(option: str | None, profile_region: str | None) -> str:

@@ -27,7 +27,14 @@ CLAUDE_CODE_MARGIN = 300
 
 
 class Credentials:
-    __slots__ = ("access_key_id", "expiration", "issued", "secret_access_key", "session_token")
+    __slots__ = (
+        "access_key_id",
+        "assumed_expiry",
+        "expiration",
+        "issued",
+        "secret_access_key",
+        "session_token",
+    )
 
     def __init__(
         self,
@@ -36,12 +43,17 @@ class Credentials:
         session_token: str,
         expiration: float,
         issued: float | None = None,
+        *,
+        assumed_expiry: bool = False,
     ) -> None:
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.session_token = session_token
         self.expiration = float(expiration)  # Unix time, seconds
         self.issued = float(issued) if issued else None  # when they were obtained, if known
+        # The source gave no expiry; `expiration` is Claude Code's own assumption (an hour). Such
+        # credentials are handed out, never cached: nobody knows when they stop working.
+        self.assumed_expiry = assumed_expiry
 
     def seconds_left(self, now: float | None = None) -> float:
         return self.expiration - (time.time() if now is None else now)

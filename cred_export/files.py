@@ -1,4 +1,9 @@
-"""Private files: 0700 directories, 0600 files, written atomically (temp file + rename)."""
+"""Private files: 0700 directories, 0600 files, written atomically (temp file + rename).
+
+What cred-export reads back from its own cache is trusted only when it is the user's: a file
+owned by another user, or writable by group or others, reads as absent (as ssh treats its files),
+and a cache directory that others could write into is refused.
+"""
 
 from __future__ import annotations
 
@@ -47,10 +52,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
         raise
 
 
-def read_text(path: str, limit: int = 1 << 20) -> str | None:
-    """The file's text, or None if it is missing, unreadable, oversized or not UTF-8."""
+def read_text(path: str, limit: int = 1 << 20, *, private: bool = False) -> str | None:
+    """The file's text, or None if it is missing, unreadable, oversized or not UTF-8 — or, with
+    `private`, not the user's own (another owner, or writable by group or others)."""
     try:
         with open(path, "rb") as handle:
+            if private and not is_own(os.fstat(handle.fileno())):
+                return None
             data = handle.read(limit + 1)
     except OSError:
         return None
@@ -60,3 +68,30 @@ def read_text(path: str, limit: int = 1 << 20) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def is_own(st: os.stat_result) -> bool:
+    """Whether a file is the user's alone to change: owned by this user, not group/world-writable."""
+    if os.name != "posix":
+        return True  # Windows: the per-user profile directory's ACLs do this job
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+def refuse_untrusted_dir(path: str) -> None:
+    """ConfigError when the directory exists and someone else could put files in it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # missing: it is created 0700
+    if not is_own(st):
+        from cred_export.errors import ConfigError  # not at the top: this module is on the hit path
+
+        owner = (
+            "owned by another user"
+            if os.name == "posix" and st.st_uid != os.geteuid()
+            else "writable by others"
+        )
+        raise ConfigError(
+            f"the cache directory {path} is {owner}: use a private one (set CRED_EXPORT_CACHE_DIR, or"
+            f" chmod 700 {path})"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,12 +36,23 @@ class KeyLock:
         """
         try:
             files.ensure_private_dir(self.directory)
+            self._distrust_foreign_file()
             self._lock.acquire(timeout=timeout, poll_interval=0.02)
         except filelock.Timeout:
             return False
         except OSError as exc:
             log.debug(f"cannot lock {self.path} ({exc.strerror}): going ahead without the lock")
         return True
+
+    def _distrust_foreign_file(self) -> None:
+        """A lock file that is not the user's own (planted, or loosened) is removed, not used."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(st.st_mode) or not files.is_own(st):
+            log.debug(f"removing {self.path}: not this user's own lock file")
+            os.unlink(self.path)
 
     def release(self) -> None:
         if self._lock.is_locked:

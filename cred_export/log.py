@@ -1,7 +1,8 @@
 """Messages on stderr: warnings always, debug lines with `--debug` or CRED_EXPORT_DEBUG=1.
 
 Callers pass only what is safe to show: access key ids through `credentials.mask`, never a
-secret key, session token or refresh token.
+secret key, session token or refresh token. Every line is one line of printable characters:
+anything else (control characters from an answer) is shown as `?`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def error(message: str) -> None:
 
 
 def _write(line: str) -> None:
+    if not line.isprintable():  # text from a service: no escape sequence reaches the terminal
+        line = "".join(ch if ch.isprintable() else "?" for ch in line)
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()

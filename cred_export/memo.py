@@ -134,7 +134,7 @@ class Memo:
 
 def read(print_: str) -> Memo | None:
     """The memo written for exactly this fingerprint, if there is one."""
-    text = files.read_text(_memo_path(print_), limit=64 * 1024)
+    text = files.read_text(_memo_path(print_), limit=64 * 1024, private=True)
     if not text:
         return None
     lines = text.split("\n")

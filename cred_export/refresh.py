@@ -66,6 +66,9 @@ class CachedCredentials:
         return _usable(self.fetch(), self.profile)
 
     def write(self, value: Credentials) -> None:
+        if value.assumed_expiry:
+            log.debug(f"profile {self.profile}: the credentials came without an expiry; not cached")
+            return
         try:
             self.store.put(self.key, value)
             log.debug(f"cached {mask(value.access_key_id)} in {self.store.name}")

@@ -1,14 +1,24 @@
-"""Text from elsewhere (exceptions, services) made fit for one line on stderr."""
+"""Text from elsewhere (exceptions, services, IdPs) made fit for one line on a terminal.
+
+Nothing a service sends reaches a terminal raw: control characters (an `ESC[2J`, an OSC title
+or link) and invisible format characters (bidi overrides) become `?`.
+"""
 
 from __future__ import annotations
 
 LIMIT = 200
 
 
+def printable(text: object) -> str:
+    """`text` with every character a terminal would act on, or not show, replaced by `?`."""
+    value = str(text)
+    return value if value.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in value)
+
+
 def first_line(text: object, limit: int = LIMIT) -> str:
-    """The first non-empty line of `text`, cut to `limit` characters ("" for nothing)."""
+    """The first non-empty line of `text`, printable, cut to `limit` characters ("" for nothing)."""
     lines = str(text or "").strip().splitlines()
-    line = lines[0].strip() if lines else ""
+    line = printable(lines[0].strip()) if lines else ""
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 

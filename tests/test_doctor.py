@@ -18,6 +18,7 @@ CHECK_IDS = [
     "keyring",
     "cache",
     "region",
+    "environment",
     "credentials",
     "identity",
     "clock",
@@ -128,10 +129,11 @@ def test_healthy_setup_is_all_ok_and_names_what_it_found_in_text_and_json(box, s
     assert result.code == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[:2] for line in lines[:-1]] == [["ok", check_id] for check_id in CHECK_IDS]
-    assert lines[-1] == f"profile {profile}: 11 ok, 0 warn, 0 fail, 0 skip: all good"
+    assert lines[-1] == f"profile {profile}: 12 ok, 0 warn, 0 fail, 0 skip: all good"
     text = dict(line.split(None, 2)[1:] for line in lines[:-1])
     assert f"{profile} (from awsCredentialExport in user settings)" in text["profile"]
     assert text["region"] == "us-east-1 (AWS_REGION from user settings ~/.claude/settings.json)"
+    assert text["environment"] == "no proxy; CAs: the system's CA store"
     assert "assumed-role/role1/" in text["identity"]
     assert text["bedrock"] == "3 inference profiles in us-east-1 (3 Anthropic)"
     assert text["model"].startswith(f"{MODEL}: an inference profile in us-east-1")

@@ -6,10 +6,14 @@ import json
 import os
 import shlex
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
-from harness.sandbox import EXECUTABLE, Sandbox
+from harness.sandbox import EXECUTABLE, Result, Sandbox
+
+from cred_export.claude_setup import cmd_quote, command_line
+from cred_export.errors import ConfigError
 
 MANAGED_PATHS = (
     "/Library/Application Support/ClaudeCode/managed-settings.json",
@@ -436,3 +440,309 @@ def test_managed_settings_that_win_are_pointed_out(box: Sandbox) -> None:
     assert result.code == 0
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and str(managed) in warnings[0] and "awsCredentialExport" in warnings[0]
+
+
+# --- Windows: what cmd.exe, then the C runtime, make of a hook command ----------------------
+
+WINDOWS_EXE = r"C:\Program Files\cred-export\cred-export.exe"
+# Where cmd.exe ends an unquoted command token: its token delimiters, and (to be safe) the
+# characters it splits internal command names at.
+CMD_COMMAND_END = frozenset(" \t,;=/+[]")
+
+
+def any_variable(name: str) -> str:
+    """The worst case for expansion: every variable is defined."""
+    return f"<value of {name}>"
+
+
+def cmd_then_crt(line: str, *, delayed_expansion: bool = True) -> list[str]:
+    """The argv a C program gets when Claude Code runs `line` through cmd.exe.
+
+    A model of `cmd.exe /d /s /c "<line>"` (how Node runs a shell command; the line arrives
+    unchanged): %NAME% expansion, inside quotes too; then `"` toggling the quote state, with `^`
+    escaping and `& | < > ( )` special outside quotes; then !NAME! expansion (delayed expansion);
+    then the C runtime's argv rules. Fails the test when cmd.exe would do anything but run one
+    program with the whole line, or when cmd.exe and the program disagree on which program it is.
+    """
+    text = _percent_expansion(line)
+    kept: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char in "\r\n\0":
+            raise AssertionError(f"cmd.exe ends the command at {char!r} in {line!r}")
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            if char == "^":
+                if i + 1 == len(text):
+                    raise AssertionError(f"cmd.exe continues the line after the final ^ in {line!r}")
+                kept.append(text[i + 1])
+                i += 2
+                continue
+            if char in "&|":
+                raise AssertionError(f"cmd.exe runs another command at {char!r} in {line!r}")
+            if char in "<>":
+                raise AssertionError(f"cmd.exe redirects at {char!r} in {line!r}")
+            if char in "()":
+                raise AssertionError(f"cmd.exe reads {char!r} as a block in {line!r}")
+        kept.append(char)
+        i += 1
+    text = "".join(kept)
+    if delayed_expansion and "!" in text:
+        text = _delayed_expansion(text)
+    text = text.lstrip(" \t")
+    program = _command_token(text)
+    argv = _crt_argv(text)
+    assert argv[0] == program, f"cmd.exe runs {program!r}, which reads its name as {argv[0]!r}"
+    return argv
+
+
+def _percent_expansion(line: str) -> str:
+    """Command-line mode: %NAME% is replaced wherever it is (an undefined one would stay)."""
+    out, i = [], 0
+    while i < len(line):
+        end = line.find("%", i + 1) if line[i] == "%" else -1
+        if end > i + 1:
+            out.append(any_variable(line[i + 1 : end]))
+            i = end + 1
+        else:
+            out.append(line[i])
+            i += 1
+    return "".join(out)
+
+
+def _delayed_expansion(text: str) -> str:
+    """With a `!` in the command, `^` escapes everywhere, !NAME! expands and a lone `!` goes."""
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "^" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+        elif char == "!":
+            end = text.find("!", i + 1)
+            if end == -1:
+                i += 1
+            else:
+                if end > i + 1:
+                    out.append(any_variable(text[i + 1 : end]))
+                i = end + 1
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _command_token(text: str) -> str:
+    """The program cmd.exe runs: up to an unquoted delimiter, quotes removed."""
+    out, quoted = [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in CMD_COMMAND_END:
+            break
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _crt_argv(text: str) -> list[str]:
+    """The C runtime's (UCRT) argv: the program name has no backslash escapes; the arguments
+    have 2n backslashes + `"` → n and a quote toggle, 2n+1 + `"` → n and a literal `"`, and
+    `""` inside quotes → a literal `"`."""
+    i, name, quoted = 0, [], False
+    while i < len(text) and (quoted or text[i] not in " \t"):
+        if text[i] == '"':
+            quoted = not quoted
+        else:
+            name.append(text[i])
+        i += 1
+    argv = ["".join(name)]
+    while True:
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i == len(text):
+            return argv
+        arg, quoted = [], False
+        while i < len(text) and (quoted or text[i] not in " \t"):
+            char = text[i]
+            if char == "\\":
+                end = i
+                while end < len(text) and text[end] == "\\":
+                    end += 1
+                count = end - i
+                if end < len(text) and text[end] == '"':
+                    arg.append("\\" * (count // 2))
+                    if count % 2:
+                        arg.append('"')
+                        end += 1
+                else:
+                    arg.append("\\" * count)
+                i = end
+            elif char == '"':
+                if quoted and text[i + 1 : i + 2] == '"':
+                    arg.append('"')
+                    i += 2
+                else:
+                    quoted = not quoted
+                    i += 1
+            else:
+                arg.append(char)
+                i += 1
+        argv.append("".join(arg))
+
+
+def test_the_cmd_model_catches_what_the_old_quoting_wrote() -> None:
+    """The model is no rubber stamp: it sees the attacks list2cmdline let through."""
+    old = subprocess.list2cmdline
+    for value in ("dev&calc", "a|b", "x>y"):
+        with pytest.raises(AssertionError, match=r"another command|redirects"):
+            cmd_then_crt(old([WINDOWS_EXE, "--profile", value]))
+    # `\"` means a quote to the C runtime only: cmd.exe sees the & outside quotes.
+    with pytest.raises(AssertionError, match="another command"):
+        cmd_then_crt(old([WINDOWS_EXE, "--profile", 'a "&calc&" b']))
+    assert cmd_then_crt(old([WINDOWS_EXE, "--profile", "p^q"]))[-1] == "pq"
+    assert cmd_then_crt(f'"{WINDOWS_EXE}" --profile "dev%PATH%"')[-1] == "dev<value of PATH>"
+    assert cmd_then_crt(f'"{WINDOWS_EXE}" --profile "x!USERNAME!"')[-1] == "x<value of USERNAME>"
+    assert cmd_then_crt(f'"{WINDOWS_EXE}" --profile "a\\"b"')[-1] == 'a"b'
+    assert cmd_then_crt(f'"{WINDOWS_EXE}" --profile "a""b"')[-1] == 'a"b'
+
+
+def windows_managed(box: Sandbox, profile: str, *extra: str) -> Result:
+    return box.run(
+        "setup", "claude", "--managed", "--executable", WINDOWS_EXE, "--profile", profile,
+        "--region", "us-east-1", *extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", ["dev&calc", "a|b", "x>y", "p^q", "with space", "(x)", "a<b"])
+def test_windows_hooks_quote_what_cmd_would_split(box: Sandbox, profile: str) -> None:
+    result = windows_managed(box, profile)
+    assert result.code == 0, result.stderr
+    export, refresh = result.json["awsCredentialExport"], result.json["awsAuthRefresh"]
+    assert export == f'"{WINDOWS_EXE}" --profile "{profile}"'
+    assert refresh == f'"{WINDOWS_EXE}" login --profile "{profile}"'
+    assert cmd_then_crt(export) == [WINDOWS_EXE, "--profile", profile]
+    assert cmd_then_crt(refresh) == [WINDOWS_EXE, "login", "--profile", profile]
+    assert cmd_then_crt(export, delayed_expansion=False) == [WINDOWS_EXE, "--profile", profile]
+
+
+def test_windows_plain_values_stay_bare(box: Sandbox) -> None:
+    executable = r"C:\cred-export\cred-export.exe"
+    result = box.run("setup", "claude", "--managed", "--executable", executable, "-p", "dev")
+    assert result.json["awsCredentialExport"] == rf"{executable} --profile dev"
+    assert result.json["awsAuthRefresh"] == rf"{executable} login --profile dev"
+
+
+@pytest.mark.parametrize(("profile", "char"), [("dev%PATH%", "%"), ('a"b', '"'), ("x!y", "!")])
+def test_windows_refuses_what_no_quoting_makes_safe(box: Sandbox, profile: str, char: str) -> None:
+    config = box.home / ".aws" / "config"
+    config.write_text(
+        config.read_text()
+        + f"[profile {profile}]\nrole_arn = arn:aws:iam::123456789012:role/q\nsource_profile = base\n"
+    )
+    path = write_settings(box, '{"theme": "dark"}\n')
+    before = path.stat()
+    target = box.root / "managed-settings.json"
+    runs = {
+        "user settings": box.run(
+            "setup", "claude", "--executable", WINDOWS_EXE, "-p", profile, "--region", "us-east-1"
+        ),
+        "--managed": windows_managed(box, profile),
+        "--managed --output": windows_managed(box, profile, "--output", str(target)),
+    }
+    for how, result in runs.items():
+        assert result.code == 2, how
+        assert result.stdout == "", how
+        line = one_line(result.stderr)
+        assert f"--profile {profile!r} contains {char!r}" in line, how
+        assert "Traceback" not in result.stderr
+    assert path.read_text() == '{"theme": "dark"}\n'
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert sorted(p.name for p in path.parent.iterdir()) == ["settings.json"]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("executable", [EXECUTABLE, WINDOWS_EXE])
+def test_a_line_break_is_refused_for_either_shell(box: Sandbox, executable: str) -> None:
+    target = box.root / "managed-settings.json"
+    result = box.run(
+        "setup", "claude", "--managed", "--output", str(target), "--executable", executable,
+        "--profile", "dev\nx", "--region", "us-east-1",
+    )  # fmt: skip
+    assert result.code == 2
+    error = result.stderr.strip().splitlines()[-1]  # after the warning that 'dev\nx' is not defined here
+    assert "--profile 'dev\\nx' contains '\\n'" in error
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("executable", ["/usr/bin/cred-export", WINDOWS_EXE])
+@pytest.mark.parametrize("char", ["\r", "\n", "\0"])
+def test_line_ends_and_nul_are_refused_for_either_shell(executable: str, char: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        command_line(executable, "login", "--profile", f"a{char}b")
+    message = str(caught.value)
+    assert "\n" not in message and "\r" not in message
+    assert f"--profile {f'a{char}b'!r} contains {char!r}" in message
+
+
+def test_posix_hooks_still_take_what_cmd_would_expand() -> None:
+    value = 'a"b%c!d'
+    assert command_line("/usr/bin/cred-export", "--profile", value) == shlex.join(
+        ["/usr/bin/cred-export", "--profile", value]
+    )
+
+
+def test_a_windows_executable_path_cmd_would_expand_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^the cred-export path 'C:\\\\Users\\\\100%dev.*contains '%'"):
+        command_line(r"C:\Users\100%dev\cred-export.exe", "--profile", "dev")
+
+
+@pytest.mark.parametrize(
+    ("path", "written"),
+    [
+        (r"C:\cred-export\cred-export.exe", r"C:\cred-export\cred-export.exe"),
+        (WINDOWS_EXE, f'"{WINDOWS_EXE}"'),
+        # the program name has no backslash escapes, for cmd.exe or the C runtime: kept as is
+        ("C:\\Program Files (x86)\\tools\\", '"C:\\Program Files (x86)\\tools\\"'),
+        ("C:\\tools\\\\", "C:\\tools\\\\"),
+        # cmd.exe ends an unquoted command token at = , ; and reads / as a switch
+        (r"C:\a=b,c\cred-export.exe", r'"C:\a=b,c\cred-export.exe"'),
+        ("C:/Program Files/cred-export.exe", '"C:/Program Files/cred-export.exe"'),
+        (r"C:\R&D\cred-export.exe", r'"C:\R&D\cred-export.exe"'),
+    ],
+)
+def test_the_program_path_is_quoted_for_cmd(path: str, written: str) -> None:
+    assert cmd_quote(path, program=True) == written
+    assert cmd_then_crt(f"{written} --profile dev") == [path, "--profile", "dev"]
+    assert command_line(path, "--profile", "dev") == f"{written} --profile dev"
+
+
+@pytest.mark.parametrize(
+    ("arg", "written"),
+    [
+        ("dev", "dev"),
+        ("C:\\dir\\", "C:\\dir\\"),  # bare: a backslash means itself unless a quote follows
+        ("C:\\my dir\\", '"C:\\my dir\\\\"'),  # the closing quote must stay a quote
+        ("C:\\my dir\\\\", '"C:\\my dir\\\\\\\\"'),
+        ("a\\b c", '"a\\b c"'),  # backslashes inside are not doubled
+        ("", '""'),
+        ("tab\there", '"tab\there"'),
+        ("équipe", '"équipe"'),
+    ],
+)
+def test_arguments_are_quoted_for_cmd(arg: str, written: str) -> None:
+    assert cmd_quote(arg) == written
+    assert cmd_then_crt(f"C:\\x.exe {written} next") == ["C:\\x.exe", arg, "next"]
+
+
+def test_every_quotable_character_reaches_the_program_as_is() -> None:
+    refused = set('"%!')
+    chars = [chr(code) for code in range(0x20, 0x7F) if chr(code) not in refused] + ["\t", "é", "€"]
+    for char in chars:
+        for value in (char, f"a{char}b", f"{char} {char}", f"x{char}\\", f"\\{char}\\\\", f"^{char}^"):
+            for executable in (WINDOWS_EXE, r"C:\cred-export\cred-export.exe"):
+                line = command_line(executable, "--profile", value, "--next")
+                assert cmd_then_crt(line) == [executable, "--profile", value, "--next"], line

@@ -34,6 +34,7 @@ CHECK_IDS = (
     "keyring",
     "cache",
     "region",
+    "environment",
     "credentials",
     "identity",
     "clock",

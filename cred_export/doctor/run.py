@@ -13,6 +13,7 @@ from cred_export.doctor.clock import check_clock
 from cred_export.doctor.config_checks import check_config, check_profile
 from cred_export.doctor.context import Context
 from cred_export.doctor.credentials_check import check_credentials
+from cred_export.doctor.environment import check_environment
 from cred_export.doctor.identity import check_identity
 from cred_export.doctor.model import check_model
 from cred_export.doctor.region import check_region
@@ -25,6 +26,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("keyring", check_keyring),
     ("cache", check_cache),
     ("region", check_region),
+    ("environment", check_environment),
     ("credentials", check_credentials),
     ("identity", check_identity),
     ("clock", check_clock),

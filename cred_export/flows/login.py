@@ -25,11 +25,13 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
             file=out,
         )
         return
-    try:  # silent first: a cached session or a refresh token makes a browser unnecessary
-        creds = export.export(profile, profile_named, grace=False)
+    # Silent first: a cached session or a refresh token makes a browser unnecessary. Never export's
+    # own sign-in (login_from_export): login signs in itself, with its own flow and timeout.
+    try:
+        creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
     except LoginRequired:
         export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
-        creds = export.export(profile, profile_named, grace=False)
+        creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
     print(
         f"Signed in. Credentials for profile {profile} are cached until {format_iso(creds.expiration)}.",
         file=out,

@@ -25,11 +25,12 @@ class Provider:
     jwks_uri: str
     device_authorization_endpoint: str | None
     algorithms: tuple[str, ...]
+    ca_bundle: str | None = None  # the profile's, for every call to this provider
 
 
 def discover(profile: OidcProfile) -> Provider:
     url = http.check_url(profile.issuer.rstrip("/"), "issuer") + "/.well-known/openid-configuration"
-    doc = http.get_json(url)
+    doc = http.get_json(url, profile.ca_bundle)
     if doc.get("issuer") != profile.issuer:
         raise UpstreamError(
             f"{url} names issuer {doc.get('issuer')!r}, not {profile.issuer!r}; set issuer to the exact value"
@@ -45,6 +46,7 @@ def discover(profile: OidcProfile) -> Provider:
             jwks_uri=http.check_url(doc["jwks_uri"], "jwks_uri"),
             device_authorization_endpoint=doc.get("device_authorization_endpoint"),
             algorithms=tuple(algorithms) or ("RS256",),
+            ca_bundle=profile.ca_bundle,
         )
     except (KeyError, TypeError):
         raise UpstreamError(f"{url} is not a complete OpenID Provider configuration") from None
@@ -57,15 +59,16 @@ def token_request(
     body = {**form, "client_id": profile.client_id}
     if client_secret:
         body["client_secret"] = client_secret
-    return http.post_form(provider.token_endpoint, body)
+    return http.post_form(provider.token_endpoint, body, ca=provider.ca_bundle)
 
 
 def refused(profile: OidcProfile, error: http.OAuthError, what: str) -> LoginRequired | UpstreamError:
     """The failure an OAuth error response means: sign in again, or the provider refused."""
+    reason = f"{error.error}: {error.description}" if error.description else error.error
     if error.error in ("invalid_grant", "access_denied", "expired_token", "login_required"):
-        return LoginRequired(profile.name, f"{what} was refused: {error.error}", code=error.error)
+        return LoginRequired(profile.name, f"{what} was refused: {reason}", code=error.error)
     return UpstreamError(
-        f"the identity provider refused {what} for profile {profile.name!r}: {error.error}",
+        f"the identity provider refused {what} for profile {profile.name!r}: {reason}",
         profile=profile.name,
         service=profile.issuer,
         code=error.error,
@@ -79,7 +82,8 @@ def start_device(profile: OidcProfile, provider: Provider, client_secret: str | 
     if client_secret:
         form["client_secret"] = client_secret
     try:
-        data = http.post_form(http.check_url(provider.device_authorization_endpoint, "device endpoint"), form)
+        endpoint = http.check_url(provider.device_authorization_endpoint, "device endpoint")
+        data = http.post_form(endpoint, form, ca=provider.ca_bundle)
     except http.OAuthError as exc:
         raise refused(profile, exc, "device authorization") from None
     url = (

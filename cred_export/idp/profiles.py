@@ -30,6 +30,7 @@ class OidcProfile:
     identity_pool_id: str | None
     region: str | None
     authorize_parameters: tuple[tuple[str, str], ...] = field(default=())
+    ca_bundle: str | None = None  # the CA bundle to trust for this provider (see cred_export.http)
 
     @property
     def cognito_provider(self) -> str:
@@ -68,6 +69,7 @@ OIDC_KEYS = frozenset(
         "realm",
         "base_url",
         "authorize_parameters",
+        "ca_bundle",
     }
 )
 SAML_KEYS = frozenset(
@@ -127,6 +129,7 @@ def _oidc(name: str, v: dict[str, Any], origin: str) -> OidcProfile:
         identity_pool_id=pool,
         region=_string(v, "region", origin) or (pool.split(":", 1)[0] if pool and ":" in pool else None),
         authorize_parameters=tuple(sorted(params.items())),
+        ca_bundle=_string(v, "ca_bundle", origin),
     )
 
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
-from cred_export.errors import LoginRequired
+from cred_export.errors import LoginRequired, UpstreamError
+from cred_export.http import is_safe_url
 from cred_export.login.browser import can_open_browser, open_browser
+from cred_export.text import first_line, printable
 
 T = TypeVar("T")
 PENDING, SLOW_DOWN = "authorization_pending", "slow_down"
@@ -28,20 +30,35 @@ class DeviceAuthorization:
 
 
 def show_device_code(device: DeviceAuthorization, where: str, out: TextIO) -> None:
-    """Print the link and code (Claude Code shows awsAuthRefresh's output) and open a browser."""
+    """Print the link and code (Claude Code shows awsAuthRefresh's output) and open a browser.
+
+    Both come from the service: the link must be https:// and both are shown printable only."""
+    url = _checked(device.verification_uri_complete, where)
     print(
-        f"To sign in to {where}, open {device.verification_uri_complete}\n"
-        f"and check that it shows the code {device.user_code}.",
+        f"To sign in to {printable(where)}, open {url}\n"
+        f"and check that it shows the code {printable(device.user_code)}.",
         file=out,
         flush=True,
     )
     if can_open_browser():
-        open_browser(device.verification_uri_complete)
+        open_browser(url)
 
 
 def show_sign_in_url(url: str, where: str, out: TextIO) -> None:
-    print(f"Sign in to {where} in your browser. If it does not open, visit:\n{url}", file=out, flush=True)
+    url = _checked(url, where)
+    print(
+        f"Sign in to {printable(where)} in your browser. If it does not open, visit:\n{url}",
+        file=out,
+        flush=True,
+    )
     open_browser(url)
+
+
+def _checked(url: str, where: str) -> str:
+    """A sign-in address from a service, refused unless https:// (http:// only on loopback)."""
+    if is_safe_url(url):
+        return url
+    raise UpstreamError(f"{printable(where)} sent a sign-in address that is not https://: {first_line(url)}")
 
 
 def poll(device: DeviceAuthorization, deadline: float, profile: str, attempt: Callable[[], T | str]) -> T:

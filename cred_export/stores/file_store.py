@@ -34,7 +34,7 @@ class FileStore:
         self.put_text(key, record.encode(creds))
 
     def get_text(self, key: str) -> str | None:
-        return files.read_text(self._path(key), limit=64 * 1024)
+        return files.read_text(self._path(key), limit=64 * 1024, private=True)
 
     def put_text(self, key: str, text: str) -> None:
         try:

@@ -1,4 +1,13 @@
-"""The OS keyring through the `keyring` library, every call bounded in time."""
+"""The OS keyring through the `keyring` library, every call bounded in time.
+
+It never asks the user anything. On the freedesktop Secret Service, keyring's own backend unlocks
+a locked collection (`Service.Unlock`, then a password dialog through `Prompt.Prompt`) and
+creates a default collection when there is none (`CreateCollection`, another dialog). Coming
+from a background credential hook, that dialog would pop up out of nowhere, again on every
+retry, and outlive a call that timed out. So on the Secret Service this store uses a subclass
+of that backend that treats a locked or missing collection as unavailable: the callers then
+fall back to the file store and say so once.
+"""
 
 from __future__ import annotations
 
@@ -28,12 +37,13 @@ class KeyringStore:
         # but no hang risk unless the bus itself is stuck: it gets a looser bound.
         self._backend = self._call(_usable_backend, max(timeout, DISCOVERY_TIMEOUT))
         self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
-        self.name = f"keyring ({type(self._backend).__module__.rsplit('.', 1)[-1]})"
+        module = "SecretService" if _on_secret_service(self._backend) else type(self._backend).__module__
+        self.name = f"keyring ({module.rsplit('.', 1)[-1]})"
 
     @property
     def kind(self) -> str:
         """Whether the hit path may read this keyring directly over D-Bus (the Secret Service)."""
-        on_secret_service = type(self._backend).__module__ == "keyring.backends.SecretService"
+        on_secret_service = _on_secret_service(self._backend)
         return SECRET_SERVICE if on_secret_service and sys.platform.startswith("linux") else KEYRING_LIBRARY
 
     def get(self, key: str) -> Credentials | None:
@@ -82,7 +92,7 @@ class KeyringStore:
 
 def _usable_backend():  # type: ignore[no-untyped-def]
     import keyring
-    from keyring.backends import fail
+    from keyring.backends import SecretService, fail
 
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
@@ -91,7 +101,107 @@ def _usable_backend():  # type: ignore[no-untyped-def]
         # keyrings.alt's plaintext/base64 files: not a real keyring. The file store is
         # explicit about what it is and guarantees 0600 files.
         raise StoreUnavailable(f"keyring backend {type(backend).__name__} is not an OS keyring")
+    if type(backend) is SecretService.Keyring:  # exactly it: not a chainer, not a plugin's subclass
+        prompt_free = _prompt_free_secret_service()()
+        vars(prompt_free).update(vars(backend))  # its properties: preferred_collection, scheme
+        return prompt_free
     return backend
+
+
+_PROMPT_FREE_CLASS: type | None = None
+
+
+def _on_secret_service(backend) -> bool:  # type: ignore[no-untyped-def]
+    return _PROMPT_FREE_CLASS is not None and type(backend) is _PROMPT_FREE_CLASS
+
+
+def _prompt_free_secret_service() -> type:
+    """keyring's Secret Service backend that never unlocks, creates a collection or shows a prompt.
+
+    Built on first use (importing keyring and secretstorage is for the slow path only), once:
+    every keyring backend class registers itself for discovery when it is defined.
+    """
+    global _PROMPT_FREE_CLASS
+    if _PROMPT_FREE_CLASS is not None:
+        return _PROMPT_FREE_CLASS
+
+    from contextlib import closing, suppress
+
+    import secretstorage
+    from keyring.backends import SecretService
+    from keyring.errors import InitError, KeyringError, KeyringLocked, PasswordDeleteError
+    from secretstorage.collection import COLLECTION_IFACE, DEFAULT_COLLECTION
+    from secretstorage.exceptions import ItemNotFoundException
+    from secretstorage.item import ITEM_IFACE
+    from secretstorage.util import PROMPT_IFACE, SS_PREFIX, DBusAddressWrapper, format_secret, open_session
+
+    def refuse_prompt(connection, prompt: str, action: str) -> None:  # type: ignore[no-untyped-def]
+        """Dismiss a prompt the service asked for (never `Prompt.Prompt` it), and fail."""
+        with suppress(Exception):  # refused all the same if the service fails to take the dismissal
+            DBusAddressWrapper(prompt, PROMPT_IFACE, connection).call("Dismiss", "")
+        raise KeyringError(f"the Secret Service wants to ask the user before it {action}")
+
+    class PromptFreeSecretService(SecretService.Keyring):
+        """A locked or missing collection is an error here, never a dialog."""
+
+        # Out of keyring's discovery: a second viable Secret Service backend would make
+        # keyring pick its ChainerBackend, which calls both (and both would prompt).
+        viable = False
+
+        def get_preferred_collection(self):  # type: ignore[no-untyped-def]
+            path = getattr(self, "preferred_collection", DEFAULT_COLLECTION)
+            bus = secretstorage.dbus_init()
+            try:
+                # Not get_default_collection(): it creates the collection (and prompts) when missing.
+                collection = secretstorage.Collection(bus, path)
+                locked = collection.is_locked()
+            except ItemNotFoundException:
+                bus.close()
+                raise InitError(f"there is no keyring collection at {path}") from None
+            except BaseException:
+                bus.close()
+                raise
+            if locked:
+                bus.close()
+                raise KeyringLocked("the keyring collection is locked")
+            return collection
+
+        def unlock(self, item) -> None:  # type: ignore[no-untyped-def]
+            if item.is_locked():
+                raise KeyringLocked("the keyring item is locked")
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            # keyring's, except that a prompt the service asks for is refused, not shown.
+            collection = self.get_preferred_collection()
+            attributes = self._query(service, username, application=self.appid)
+            properties = {
+                SS_PREFIX + "Item.Label": ("s", f"Password for '{username}' on '{service}'"),
+                SS_PREFIX + "Item.Attributes": ("a{ss}", attributes),
+            }
+            with closing(collection.connection):
+                secret = format_secret(open_session(collection.connection), password, "text/plain")
+                wrapper = DBusAddressWrapper(
+                    collection.collection_path, COLLECTION_IFACE, collection.connection
+                )
+                item, prompt = wrapper.call("CreateItem", "a{sv}(oayays)b", properties, secret, True)
+                if len(item) <= 1:
+                    refuse_prompt(collection.connection, prompt, "stores the item")
+
+        def delete_password(self, service: str, username: str) -> None:
+            # keyring's (the first matching item), with a prompt refused as above.
+            collection = self.get_preferred_collection()
+            with closing(collection.connection):
+                for item in collection.search_items(self._query(service, username)):
+                    self.unlock(item)
+                    wrapper = DBusAddressWrapper(item.item_path, ITEM_IFACE, collection.connection)
+                    (prompt,) = wrapper.call("Delete", "")
+                    if prompt != "/":
+                        refuse_prompt(collection.connection, prompt, "deletes the item")
+                    return
+            raise PasswordDeleteError("No such password!")
+
+    _PROMPT_FREE_CLASS = PromptFreeSecretService
+    return PromptFreeSecretService
 
 
 def _exists(backend, name: str) -> bool:  # type: ignore[no-untyped-def]

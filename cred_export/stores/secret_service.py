@@ -2,9 +2,12 @@
 
 Hand-written on purpose: this is the cache-hit path on Linux. The `keyring` library spends
 ~150 ms importing and discovering backends before its first lookup; this reader imports only
-`jeepney` (already a dependency of keyring on Linux) and makes three bounded D-Bus calls.
+`jeepney` (already a dependency of keyring on Linux) and makes a few bounded D-Bus calls.
 It finds exactly what keyring's SecretService backend writes (attributes `service` and
-`username`), and it only ever reads: every write goes through `keyring`.
+`username`), and it only ever reads: every write goes through `keyring`. It never unlocks
+anything, so it never shows a prompt: a locked collection is `StoreUnavailable`. So is a miss
+while the collection keyring writes to is locked or missing, so that the slow path goes
+straight to the file store instead of building a keyring store that cannot work.
 
 The secret is transferred with the "plain" session algorithm: it crosses only the user's own
 session bus socket, which any process able to eavesdrop on could also ask for the secret.
@@ -12,6 +15,7 @@ session bus socket, which any process able to eavesdrop on could also ask for th
 
 from __future__ import annotations
 
+import os
 import time
 
 from cred_export import record
@@ -25,6 +29,25 @@ if TYPE_CHECKING:
 _BUS_NAME = "org.freedesktop.secrets"
 _PATH = "/org/freedesktop/secrets"
 _SERVICE_INTERFACE = "org.freedesktop.Secret.Service"
+_PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
+_COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection"
+_DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+# Where keyring writes instead of the default collection, when the user says so.
+_PREFERRED_COLLECTION_VARIABLE = "KEYRING_PROPERTY_PREFERRED_COLLECTION"
+# The errors that mean "no such object" (gnome-keyring answers UnknownMethod for an unknown path).
+_NOT_FOUND = (
+    "org.freedesktop.DBus.Error.UnknownMethod",
+    "org.freedesktop.DBus.Error.UnknownObject",
+    "org.freedesktop.Secret.Error.NoSuchObject",
+)
+
+
+class _Refused(StoreUnavailable):
+    """The Secret Service answered a call with a D-Bus error (`name`)."""
+
+    def __init__(self, message: str, name: str | None) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 class SecretServiceReader:
@@ -54,7 +77,7 @@ class SecretServiceReader:
     def _get_one(self, service: str, username: str) -> str | None:
         unlocked, locked = self._call("SearchItems", "a{ss}", {"service": service, "username": username})
         if not unlocked:
-            if locked:
+            if locked or self._collection_is_locked():
                 raise StoreUnavailable("the keyring collection is locked")
             return None
         secrets = self._call("GetSecrets", "aoo", [unlocked[0]], self._open_session())[0]
@@ -66,19 +89,39 @@ class SecretServiceReader:
         except UnicodeDecodeError:
             return None
 
+    def _collection_is_locked(self) -> bool:
+        """Whether the collection keyring writes to is locked (StoreUnavailable if it is missing)."""
+        path = os.environ.get(_PREFERRED_COLLECTION_VARIABLE) or _DEFAULT_COLLECTION
+        try:
+            ((_signature, locked),) = self._call(
+                "Get", "ss", _COLLECTION_INTERFACE, "Locked", path=path, interface=_PROPERTIES_INTERFACE
+            )
+        except _Refused as exc:
+            if exc.name not in _NOT_FOUND:
+                raise
+            raise StoreUnavailable(f"there is no keyring collection at {path}") from None
+        return bool(locked)
+
     def _open_session(self) -> str:
         if self._session is None:
             self._session = self._call("OpenSession", "sv", "plain", ("s", ""))[1]
         return self._session
 
-    def _call(self, method: str, signature: str, *args: object) -> tuple:  # type: ignore[type-arg]
+    def _call(  # type: ignore[type-arg]
+        self,
+        method: str,
+        signature: str,
+        *args: object,
+        path: str = _PATH,
+        interface: str = _SERVICE_INTERFACE,
+    ) -> tuple:
         from jeepney import DBusAddress, new_method_call
         from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise StoreUnavailable(f"the OS keyring did not answer within {self._timeout:g} s")
-        address = DBusAddress(_PATH, bus_name=_BUS_NAME, interface=_SERVICE_INTERFACE)
+        address = DBusAddress(path, bus_name=_BUS_NAME, interface=interface)
         try:
             reply = self._connection.send_and_get_reply(
                 new_method_call(address, method, signature, args), timeout=remaining
@@ -87,7 +130,7 @@ class SecretServiceReader:
         except TimeoutError:
             raise StoreUnavailable(f"the OS keyring did not answer within {self._timeout:g} s") from None
         except DBusErrorResponse as exc:
-            raise StoreUnavailable(f"the Secret Service refused {method}: {exc.name}") from None
+            raise _Refused(f"the Secret Service refused {method}: {exc.name}", exc.name) from None
         except (OSError, ValueError) as exc:
             raise StoreUnavailable(f"D-Bus failed: {type(exc).__name__}") from None
 
