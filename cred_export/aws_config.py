@@ -105,6 +105,8 @@ def _describe_parse_error(exc: configparser.Error) -> str:
 def set_profile_setting(profile: str, key: str, value: str) -> None:
     """Set `key = value` in the profile's section of the AWS config file (creating the section
     or the file where needed) and keep every other byte of the file as it was."""
+    if any(char in f"{profile}{key}{value}" for char in "\r\n\0[]"):
+        raise ConfigError(f"cannot write {key} for profile {profile!r}: the value spans lines")
     path = os.path.realpath(paths.aws_config_file())  # a symlinked file (dotfiles) is edited where it is
     try:
         with open(path, "rb") as handle:

@@ -58,11 +58,33 @@ def run_for_output(command: str, what: str, profile: str, deadline: float) -> st
     return completed.stdout[:MAX_OUTPUT].decode("utf-8", "replace")
 
 
+_stdin: dict[str, bool] = {}
+
+
+def stdin_was_a_terminal() -> bool:
+    """Whether this process was started with a terminal on stdin (before `detach_stdin`).
+
+    Claude Code's hooks get a pipe there, even when /dev/tty can still be opened: nothing may
+    then ask a question on the terminal, whose screen belongs to Claude Code.
+    """
+    if "tty" not in _stdin:
+        _stdin["tty"] = _isatty(0)
+    return _stdin["tty"]
+
+
 def detach_stdin() -> None:
     """Export reads no input, and neither may its children (credential_process, …)."""
+    stdin_was_a_terminal()  # remembered first
     try:
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
     except OSError:
         pass
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False

@@ -24,6 +24,7 @@ from cred_export.commands.setup import setup
 from cred_export.commands.status import status
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
 from cred_export.request import HitNotes
+from cred_export.stores import StoreUnavailable
 
 
 class DefaultExportGroup(click.Group):
@@ -68,6 +69,10 @@ def run(argv: list[str], notes: HitNotes | None = None) -> int:
         _traceback_if_debugging()
         log.error(str(exc))
         return exc.exit_code
+    except StoreUnavailable as exc:  # a store that failed after it was chosen (a keyring gone away)
+        _traceback_if_debugging()
+        log.error(f'{exc}; try again, or set cache = "file" to keep off the OS keyring')
+        return EXIT_UNEXPECTED
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

@@ -26,6 +26,22 @@ GRACE_SECONDS = 360
 CLAUDE_CODE_MARGIN = 300
 
 
+def refresh_ahead_for(lifetime: float | None, configured: float) -> float:
+    if lifetime is None:
+        return configured
+    return max(min_handout_for(lifetime), min(configured, lifetime / 2))
+
+
+def min_handout_for(lifetime: float | None) -> float:
+    if lifetime is None:
+        return MIN_HANDOUT_SECONDS
+    return min(MIN_HANDOUT_SECONDS, max(CLAUDE_CODE_MARGIN + 60, lifetime * 0.4))
+
+
+def grace_for(lifetime: float | None) -> float:
+    return min(GRACE_SECONDS, min_handout_for(lifetime) - 30)
+
+
 class Credentials:
     __slots__ = (
         "access_key_id",
@@ -64,21 +80,19 @@ class Credentials:
 
     def refresh_ahead(self, configured: float) -> float:
         """Refresh when less than this is left: `configured`, or half the lifetime when shorter."""
-        lifetime = self.lifetime
-        if lifetime is None:
-            return configured
-        return max(self.min_handout(), min(configured, lifetime / 2))
+        return refresh_ahead_for(self.lifetime, configured)
 
     def min_handout(self) -> float:
         """Never hand these out with less than this left while a refresh may still work."""
-        lifetime = self.lifetime
-        if lifetime is None:
-            return MIN_HANDOUT_SECONDS
-        return min(MIN_HANDOUT_SECONDS, max(CLAUDE_CODE_MARGIN + 60, lifetime * 0.4))
+        return min_handout_for(self.lifetime)
 
     def grace(self) -> float:
         """After a failed refresh, these are still handed out while more than this is left."""
-        return min(GRACE_SECONDS, self.min_handout() - 30)
+        return grace_for(self.lifetime)
+
+    def is_fresh(self, configured_refresh_ahead: float) -> bool:
+        """Whether these are served as they are, no refresh due (see the module doc)."""
+        return self.seconds_left() >= self.refresh_ahead(configured_refresh_ahead)
 
     @property
     def expiration_iso(self) -> str:

@@ -7,7 +7,8 @@ Anything this path is not sure about (another command, an unusual flag, no memo,
 credentials inside the refresh window) is handed to the full CLI, which does it properly,
 with what this path learned.
 
-Only leaf modules are imported here (see the import contract in pyproject.toml).
+Only light modules are imported here, and the store reader only when its kind is read:
+`tests/test_hit_path.py` fails if a hit loads boto3, botocore, click, keyring or a parser.
 """
 
 from __future__ import annotations

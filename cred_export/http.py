@@ -95,11 +95,15 @@ def proxy_for(url: str) -> str | None:
 
 
 def mask_proxy(proxy: str) -> str:
-    parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    if parts.password is None:
-        return proxy
-    netloc = f"{parts.username}:****@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    """The proxy URL with any password replaced by ****."""
+    scheme, sep, rest = proxy.partition("://")
+    if not sep:
+        scheme, rest = "", proxy
+    userinfo, at, hostport = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return first_line(proxy)
+    user = userinfo.split(":", 1)[0]
+    return first_line(f"{scheme}{sep}{user}:****@{hostport}")
 
 
 def get_json(url: str, ca: str | None = None) -> dict[str, Any]:
@@ -123,10 +127,18 @@ def _headers() -> dict[str, str]:
     return {"Accept": "application/json", "User-Agent": f"cred-export/{__version__}"}
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """OAuth endpoints answer; they do not send the client (and its secret) elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        host = urllib.parse.urlsplit(req.full_url).netloc
+        raise UpstreamError(f"{host} answered HTTP {code}, a redirect, where an answer was due", service=host)
+
+
 def _send(request: urllib.request.Request, url: str, ca: str | None) -> dict[str, Any]:
     host = urllib.parse.urlsplit(url).netloc
     # A fresh opener per call: urlopen's shared one would keep the proxy settings it first saw.
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context(ca)))
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context(ca)), _NoRedirects)
     try:
         with opener.open(request, timeout=TIMEOUT) as response:
             return _json(response.read(), host)

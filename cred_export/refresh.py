@@ -13,7 +13,6 @@ The three windows scale with the credentials' lifetime (`Credentials.refresh_ahe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from cred_export import log, renewal
@@ -22,9 +21,6 @@ from cred_export.errors import CredExportError, UpstreamError
 from cred_export.settings import Settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
-
-# Fresh credentials more than this far into their own life came from a clock that disagrees.
-CLOCK_TOLERANCE = 120
 
 
 class CachedCredentials:
@@ -94,20 +90,12 @@ def obtain(
 
 
 def _usable(fresh: Credentials, profile: str) -> Credentials:
-    """Fresh credentials as this machine's clock sees them: refused when already expired, and a
-    warning when they arrive short of the hand-out floor, already well into their own life."""
+    """Fresh credentials as this machine's clock sees them: refused when already expired."""
     left = fresh.seconds_left()
     if left <= 0:
         raise UpstreamError(
             f"the credentials issued for profile {profile!r} expired {-left / 60:.0f} min ago by this"
             f" machine's clock ({fresh.expiration_iso}); check the system clock",
             profile=profile,
-        )
-    aged = fresh.issued is not None and time.time() - fresh.issued > CLOCK_TOLERANCE
-    if left < MIN_HANDOUT_SECONDS and aged:
-        log.warn(
-            f"the credentials issued for profile {profile!r} expire in {left / 60:.0f} min"
-            " (is the system clock right?)",
-            topic="short-lived",
         )
     return fresh

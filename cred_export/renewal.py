@@ -86,16 +86,12 @@ def obtain(
                 f"another cred-export has been renewing {item.what} for over"
                 f" {window.lock_timeout:g} s; try again (lock file {lock.path})"
             )
-        return _renew(item, window, grace_on, clock)
+        return _renew(item, grace_on, clock)
 
 
-def _renew(
-    item: Renewable[T],
-    window: Window,
-    grace_on: tuple[type[CredExportError], ...],
-    clock: Callable[[], float],
-) -> T:
+def _renew(item: Renewable[T], grace_on: tuple[type[CredExportError], ...], clock: Callable[[], float]) -> T:
     current = item.read()
+    window = item.window(current)  # what another process wrote meanwhile has its own lifetime
     if _left(item, current, clock) >= window.refresh_ahead:
         log.debug(f"{item.what}: renewed by another process meanwhile")
         return current  # type: ignore[return-value]

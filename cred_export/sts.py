@@ -9,11 +9,13 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from cred_export import log
 from cred_export.aws import CLIENT_CONFIG, aws_errors, botocore_session, call_with_duration_fallback
-from cred_export.credentials import Keys
+from cred_export.credentials import MIN_HANDOUT_SECONDS, Keys
 from cred_export.errors import ConfigError, UpstreamError
 
 DEFAULT_SESSION_DURATION = 12 * 3600  # what cred-export asks GetSessionToken for
 DEFAULT_ROLE_DURATION = 3600  # what AssumeRole gives without DurationSeconds
+# Credentials that arrive more than this far into their own life come from a clock that disagrees.
+CLOCK_TOLERANCE = 120
 
 
 def sts_client(profile: str | None, keys: Keys) -> Any:
@@ -94,7 +96,7 @@ def keys_from_sts(data: object, what: str, profile: str, duration: int | None = 
     `duration` is the lifetime that was asked for, which dates their issue by their own expiry."""
     try:
         expiration = data["Expiration"].timestamp()  # type: ignore[index]
-        return Keys(
+        keys = Keys(
             data["AccessKeyId"],  # type: ignore[index]
             data["SecretAccessKey"],  # type: ignore[index]
             data["SessionToken"],  # type: ignore[index]
@@ -105,3 +107,19 @@ def keys_from_sts(data: object, what: str, profile: str, duration: int | None = 
         raise UpstreamError(
             f"{what} for profile {profile!r} answered without complete credentials", profile=profile
         ) from None
+    _warn_of_a_skewed_clock(keys, profile)
+    return keys
+
+
+def _warn_of_a_skewed_clock(keys: Keys, profile: str) -> None:
+    """Credentials STS just issued that this clock sees well into their life, and short of the
+    hand-out floor: the clocks disagree (expired ones are refused later, with their own line)."""
+    if keys.issued is None or keys.expiration is None:
+        return
+    left = keys.expiration - time.time()
+    if 0 < left < MIN_HANDOUT_SECONDS and time.time() - keys.issued > CLOCK_TOLERANCE:
+        log.warn(
+            f"the credentials issued for profile {profile!r} expire in {left / 60:.0f} min"
+            " (is the system clock right?)",
+            topic="short-lived",
+        )

@@ -73,8 +73,10 @@ def test_a_failing_profile_is_the_same_one_line_as_export(sandbox, sts):
     assert result.code == 4 and result.stdout == "" and "AssumeRole" in result.stderr
 
 
-def test_clear_forgets_the_key(sandbox, sts):
+def test_the_key_is_kept_in_the_store_and_clear_forgets_it(sandbox, sts):
     profile = sandbox.role_chain(depth=1)
-    first = sandbox.run("bedrock-token", "--profile", profile, "--region", "us-east-1").stdout
+    token = sandbox.run("bedrock-token", "--profile", profile, "--region", "us-east-1").stdout.strip()
+    holding = [p for p in sandbox.cached_files() if token in p.read_text()]
+    assert len(holding) == 1 and (holding[0].stat().st_mode & 0o777) == 0o600
     assert sandbox.run("clear", "--profile", profile).code == 0
-    assert sandbox.run("bedrock-token", "--profile", profile, "--region", "us-east-1").stdout != first
+    assert not holding[0].exists()

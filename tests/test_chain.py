@@ -38,6 +38,10 @@ def resolve(cfg: AwsConfig, name: str, **idp: dict):  # type: ignore[no-untyped-
         ({"credential_process": "x"}, "botocore"),
         ({**KEYS, "credential_process": "x"}, "botocore"),  # botocore runs the process
         ({"web_identity_token_file": "/t", "role_arn": "arn:r"}, "botocore"),
+        ({"login_session": "arn:aws:iam::123456789012:user/alice"}, "console"),
+        ({"login_session": ""}, "console"),  # not signed in yet: login fills it in
+        ({**KEYS, "login_session": "arn:aws:iam::123456789012:user/alice"}, "static"),  # keys first
+        ({"login_session": "arn:aws:iam::123456789012:user/a", "credential_process": "x"}, "console"),
     ],
 )
 def test_the_first_source_in_the_registry_that_claims_a_profile_builds_its_root(settings, kind):
@@ -162,3 +166,13 @@ def test_every_chain_lists_the_store_entries_it_owns():
 def test_unknown_profile_error_lists_profiles():
     with pytest.raises(ConfigError, match="known profiles: a, b"):
         config(b={}, a={}).profile("c")
+
+
+def test_a_console_session_is_the_source_of_a_role_chain_and_its_cache_key_follows_the_session():
+    arn = "arn:aws:iam::123456789012:user/alice"
+    cfg = config(dev={"login_session": arn}, r={"role_arn": "arn:r", "source_profile": "dev"})
+    chain = resolve(cfg, "r")
+    assert chain.root.kind == "console" and [hop.role_arn for hop in chain.roles] == ["arn:r"]
+    other = resolve(config(dev={"login_session": arn.replace("alice", "bob")}, r=cfg.profiles["r"]), "r")
+    assert other.cache_key() != chain.cache_key()
+    assert chain.root.session_files() and chain.root.browser_sign_in

@@ -276,6 +276,34 @@ def test_login_refused_in_the_browser_is_exit_3(console_sandbox, signin, tmp_pat
     assert result.code == 3 and "refused" in result.stderr
 
 
+def test_export_signs_in_itself_on_a_desktop_for_a_profile_not_signed_in_yet(
+    console_sandbox, signin, tmp_path
+):
+    console_sandbox.write_settings('cache = "file"\nlogin_from_export = "auto"\n')
+    console_sandbox.write_aws_config("[profile dev]\nlogin_session =\n")
+    result = console_sandbox.run("--profile", "dev", env=browser_env(tmp_path), timeout=90)
+    assert result.code == 0, result.stderr
+    assert result.credentials["AccessKeyId"] == signin.issued[-1].access_key_id
+    assert f"login_session = {ARN}" in (console_sandbox.home / ".aws" / "config").read_text()
+
+
+def test_remote_login_under_a_hook_that_still_has_a_terminal_is_refused(console_sandbox, signin):
+    """Claude Code's hooks may keep its controlling terminal; stdin is a pipe, and that decides."""
+    console_sandbox.write_aws_config("[profile dev]\nlogin_session =\n")
+    pid, master = pty.fork()
+    if pid == 0:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # /dev/tty is the pty, but stdin is not a terminal: a hook
+        os.execve(EXECUTABLE, [EXECUTABLE, "login", "--profile", "dev", "--remote"], console_sandbox.env)
+    try:
+        output = _read_until(master, b"needs a terminal", timeout=30)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(master)
+    assert os.waitstatus_to_exitcode(status) == 3, output.decode(errors="replace")
+    assert b"Enter the authorization code" not in output and signin.calls["Authorize"] == 0
+
+
 def test_remote_login_without_a_terminal_is_refused_at_once(console_sandbox, signin):
     console_sandbox.write_aws_config("[profile dev]\nlogin_session =\n")
     started = time.monotonic()

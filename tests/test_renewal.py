@@ -345,3 +345,25 @@ def test_a_900_second_credential_is_served_from_the_cache_for_the_first_half_of_
 def test_a_fresh_short_lived_credential_does_not_warn_about_the_clock(cache_dir, capsys):
     refresh.obtain(DictStore(), "k", Settings(), lambda: creds(900, 900), "p")
     assert "clock" not in capsys.readouterr().err
+
+
+def test_concurrent_cold_callers_fetch_short_lived_credentials_once(cache_dir):
+    """The window that decides under the lock is the one of what is there then, not of nothing."""
+    store = DictStore()
+    fetched: list[Credentials] = []
+    lock = threading.Lock()
+
+    def fetch() -> Credentials:
+        time.sleep(0.2)
+        with lock:
+            fetched.append(creds(900, 900))
+            return fetched[-1]
+
+    threads = [
+        threading.Thread(target=refresh.obtain, args=(store, "k", Settings(), fetch, "p")) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(fetched) == 1

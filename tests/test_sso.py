@@ -7,6 +7,7 @@ import json
 import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -222,6 +223,33 @@ def test_cred_export_uses_the_token_botocore_renewed_and_wrote(sso_sandbox, sso)
     result = sso_sandbox.run("--profile", "dev")
     assert result.code == 0, result.stderr
     assert sso.calls["CreateToken"] == 1  # its token was good enough: no second renewal
+
+
+def test_a_token_another_tool_renewed_meanwhile_is_used_and_not_wiped(sso_sandbox, sso):
+    """cred-export read the token file; before its renewal reached SSO-OIDC, botocore renewed and
+    rewrote the file, spending the refresh token cred-export presents."""
+    write_sso_config(sso_sandbox)
+    seed_token(sso_sandbox, sso, access_ttl=300)
+    stale = token_path(sso_sandbox).read_text()
+    code = "import botocore.session; botocore.session.Session(profile='dev').get_credentials().access_key"
+    subprocess.run([sys.executable, "-c", code], env=sso_sandbox.env, check=True, timeout=60)
+    renewed_elsewhere = token_path(sso_sandbox).read_text()
+    token_path(sso_sandbox).write_text(stale)  # what cred-export reads first
+
+    def botocore_writes_while_our_call_is_in_flight() -> None:
+        deadline = time.monotonic() + 30
+        while sso.create_token_in_flight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        token_path(sso_sandbox).write_text(renewed_elsewhere)
+
+    sso.create_token_delay = 1.0
+    writer = threading.Thread(target=botocore_writes_while_our_call_is_in_flight)
+    writer.start()
+    result = sso_sandbox.run("--profile", "dev")
+    writer.join(timeout=30)
+    assert result.code == 0, result.stderr
+    kept = json.loads(token_path(sso_sandbox).read_text())
+    assert kept["refreshToken"] == json.loads(renewed_elsewhere)["refreshToken"]  # not wiped
 
 
 def test_sso_profile_as_the_root_of_an_assume_role_chain(sso_sandbox, sso, sts):

@@ -27,7 +27,9 @@ EXPIRY = int(time.time()) + 3600
 
 
 def creds(n: int = 1) -> Credentials:
-    return Credentials(f"ASIACONTRACT{n:08d}", f"secret/{n}+x", f"token-{n}" + "t" * 300, EXPIRY)
+    return Credentials(
+        f"ASIACONTRACT{n:08d}", f"secret/{n}+x", f"token-{n}" + "t" * 300, EXPIRY, EXPIRY - 900
+    )
 
 
 class StoreContract:
@@ -61,6 +63,7 @@ class StoreContract:
             return
         assert store.get("00aa") == creds(1)
         assert self.fast_read(store, "00aa") == creds(1)
+        assert store.get("00aa").lifetime == 900  # when they were issued survives the store too
 
     def test_text_round_trips_whatever_it_holds(self, store: Store) -> None:
         for text in ("plain", "two\nlines", "ünïcødé ✓", "x" * 5000):

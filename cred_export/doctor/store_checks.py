@@ -72,8 +72,11 @@ def _cached_credentials(ctx: Context) -> Check:
     minutes = ctx.cached.seconds_left() / 60
     if minutes <= 0:
         return ok("cache", f"cached {mask(ctx.cached.access_key_id)} expired; the next export refreshes them")
-    due = ctx.cached.refresh_ahead(ctx.settings.refresh_ahead_seconds)
-    when = "refreshed at the next export" if minutes * 60 < due else "served"
+    when = (
+        "served"
+        if ctx.cached.is_fresh(ctx.settings.refresh_ahead_seconds)
+        else "refreshed at the next export"
+    )
     return ok("cache", f"cached {mask(ctx.cached.access_key_id)}, {minutes:.0f} min left ({when})")
 
 

@@ -16,10 +16,10 @@ from cred_export import log
 from cred_export.aws_config import load_aws_config
 from cred_export.cache_key import digest
 from cred_export.chain import Chain
-from cred_export.credentials import Credentials
+from cred_export.credentials import Credentials, refresh_ahead_for
 from cred_export.errors import ConfigError
 from cred_export.flows import export
-from cred_export.settings import load_settings
+from cred_export.settings import Settings, load_settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store
@@ -47,7 +47,7 @@ class BedrockToken:
         """Made from these credentials, for this region, with its first half of life still ahead."""
         if (self.key_id, self.region) != (creds.access_key_id, region):
             return False
-        window = Credentials("-", "-", "-", self.expiration, self.issued).refresh_ahead(refresh_ahead)
+        window = refresh_ahead_for(self.expiration - self.issued, refresh_ahead)
         return self.expiration - time.time() >= window
 
 
@@ -59,7 +59,7 @@ def bedrock_token(profile: str, profile_named: bool, region_option: str | None) 
     """The profile's Bedrock API key for the region, cached or made now."""
     settings = load_settings()
     chain = export.resolve(profile, profile_named, settings)
-    region = _region(region_option, profile)
+    region = _region(region_option, profile, settings)
     creds = export.export(profile, profile_named)
     store = choose_store(settings)
     key = store_key(chain)
@@ -94,12 +94,12 @@ def _make(creds: Credentials, region: str) -> BedrockToken:
     return BedrockToken(token, now + lifetime, now, region, creds.access_key_id)
 
 
-def _region(option: str | None, profile: str) -> str:
-    """--region, else AWS_REGION, else the profile's region."""
-    region = (
-        option or os.environ.get("AWS_REGION") or load_aws_config().profiles.get(profile, {}).get("region")
+def _region(option: str | None, profile: str, settings: Settings) -> str:
+    """--region, else AWS_REGION, else the profile's region (an AWS profile's or a [profiles.NAME]'s)."""
+    own = load_aws_config().profiles.get(profile, {}).get("region") or settings.profiles.get(profile, {}).get(
+        "region"
     )
-    region = (region or "").strip()
+    region = str(option or os.environ.get("AWS_REGION") or own or "").strip()
     if not region:
         raise ConfigError(
             f"no region for the Bedrock API key of profile {profile!r}: pass --region, set AWS_REGION"

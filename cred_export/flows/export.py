@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from cred_export import children, log, memo, refresh
@@ -48,11 +49,15 @@ def export(
     store = choose_store(settings, keyring_unavailable)
     key = chain.cache_key()
     _remember(fingerprint, key, store, settings)
-    _adopt_fallback_entry(store, key)
+    _adopt_fallback_entries(store, chain)
     children.detach_stdin()
-    return refresh.obtain(
-        store, key, settings, lambda: _fetch(chain, store, settings, allow_sign_in), profile, grace=grace
-    )
+
+    def fetch() -> Credentials:
+        return _fetch(
+            chain, store, settings, allow_sign_in, lambda: resolve(profile, profile_named, settings)
+        )
+
+    return refresh.obtain(store, key, settings, fetch, profile, grace=grace)
 
 
 def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
@@ -70,7 +75,9 @@ def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: Text
         chain.root.sign_in(store, flow=flow, deadline=deadline, out=out)
 
 
-def _fetch(chain: Chain, store: Store, settings: Settings, allow_sign_in: bool) -> Credentials:
+def _fetch(
+    chain: Chain, store: Store, settings: Settings, allow_sign_in: bool, resolve_again: Callable[[], Chain]
+) -> Credentials:
     try:
         root = _root_keys(chain, store)
     except LoginRequired:
@@ -79,6 +86,7 @@ def _fetch(chain: Chain, store: Store, settings: Settings, allow_sign_in: bool) 
         log.warn(f"profile {chain.profile} needs a sign-in; opening the browser", topic="sign-in")
         deadline = time.monotonic() + settings.login_timeout_seconds
         sign_in(chain, store, flow="browser", deadline=deadline, out=sys.stderr)
+        chain = resolve_again()  # a sign-in may change the profile (aws login sets login_session)
         root = _root_keys(chain, store)
     return chain.fetch(root)
 
@@ -110,17 +118,19 @@ def _remember(fingerprint: str, key: str, store: Store, settings: Settings) -> N
         log.debug(f"could not write the resolution memo: {exc.strerror}")
 
 
-def _adopt_fallback_entry(store: Store, key: str) -> None:
-    """Once the keyring works again, move what the file fallback cached into it."""
+def _adopt_fallback_entries(store: Store, chain: Chain) -> None:
+    """Once the keyring works again, move what the file fallback kept for the chain into it:
+    its credentials and its sessions (MFA, OIDC, SAML)."""
     if not store.is_os_keyring:
         return
     fallback = FileStore()
-    creds = fallback.get(key)
-    if creds is None:
-        return
-    try:
-        store.put(key, creds)
-    except StoreUnavailable:
-        return
-    fallback.delete(key)
-    log.debug("moved credentials cached during a keyring outage into the keyring")
+    for key in chain.store_keys():
+        text = fallback.get_text(key)
+        if text is None:
+            continue
+        try:
+            store.put_text(key, text)
+        except StoreUnavailable:
+            return
+        fallback.delete(key)
+        log.debug("moved an entry kept during a keyring outage into the keyring")

@@ -18,7 +18,7 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
     chain = export.resolve(profile, profile_named, settings)
     store = choose_store(settings)
     cached = store.get(chain.cache_key())
-    if cached is not None and cached.seconds_left() >= cached.refresh_ahead(settings.refresh_ahead_seconds):
+    if cached is not None and cached.is_fresh(settings.refresh_ahead_seconds):
         print(
             f"Credentials for profile {profile} are valid until {format_iso(cached.expiration)}"
             f" ({cached.seconds_left() / 60:.0f} min left); no sign-in needed.",

@@ -19,7 +19,7 @@ from cred_export.stores.base import Store
 def describe(chain: Chain, store: Store, settings: Settings) -> dict[str, Any]:
     """The documented `status --json` entry for one profile."""
     creds = store.get(chain.cache_key())
-    fresh = creds is not None and creds.seconds_left() >= creds.refresh_ahead(settings.refresh_ahead_seconds)
+    fresh = creds is not None and creds.is_fresh(settings.refresh_ahead_seconds)
     session = session_of(chain, store)
     needs = not fresh and chain.root.sign_in_needed(session)
     return {

@@ -18,10 +18,12 @@ from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.idp import oidc
 from cred_export.idp.id_token import validate
 from cred_export.idp.profiles import OidcProfile
+from cred_export.jwt_claims import unverified_claims
 from cred_export.login.device import show_device_code, show_sign_in_url
 from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.login.pkce import pkce_pair
+from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
 
 MIN_ID_TOKEN_SECONDS = 120  # STS must still accept it when the call arrives
@@ -71,7 +73,11 @@ class _StoredSession:
         return WINDOW
 
     def read(self) -> IdToken | None:
-        return _stored_id_token(self.store, self.profile)
+        try:
+            return _stored_id_token(self.store, self.profile)
+        except StoreUnavailable as exc:
+            log.warn(f"could not read the OIDC session: {exc}", topic="store-read")
+            return None
 
     def expiry(self, value: IdToken) -> float:
         return value.expires_at
@@ -98,7 +104,10 @@ class _StoredSession:
         return _validated(profile, provider, response, nonce=None, refresh_token=refresh_token)
 
     def write(self, value: IdToken) -> None:
-        keep(self.store, self.profile, value)
+        try:
+            keep(self.store, self.profile, value)
+        except StoreUnavailable as exc:  # used now; the next call may have to sign in
+            log.warn(f"could not keep the renewed OIDC session: {exc}", topic="store-write")
 
     def grace_warning(self, error: CredExportError, seconds_left: float) -> str:
         return f"{error}; using the id_token for its last {seconds_left / 60:.0f} min"
@@ -208,21 +217,10 @@ def _stored_id_token(store: Store, profile: OidcProfile) -> IdToken | None:
     expiry, _, token = (text or "").partition("\n")
     if not expiry.isdigit() or int(expiry) - time.time() < MIN_ID_TOKEN_SECONDS or not token:
         return None
-    try:
-        provider_claims = _unverified_claims(token)
-    except ValueError:
+    claims = unverified_claims(token)  # validated when it was stored; the store is private
+    if not claims:
         return None
-    return IdToken(token, {**provider_claims, "exp": int(expiry)})
-
-
-def _unverified_claims(token: str) -> dict[str, Any]:
-    """Claims of a token this process validated when it stored it (the store is private)."""
-    import jwt
-
-    try:
-        return jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError as exc:
-        raise ValueError(str(exc)) from None
+    return IdToken(token, {**claims, "exp": int(expiry)})
 
 
 def _client_secret(store: Store, profile: OidcProfile) -> str | None:

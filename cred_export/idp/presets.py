@@ -43,7 +43,8 @@ def _keycloak(p: dict[str, Any]) -> dict[str, Any]:
 def _generic(p: dict[str, Any]) -> dict[str, Any]:
     # OpenID Connect Core §11: a provider ignores offline_access unless prompt includes consent.
     scopes = p.get("scopes", DEFAULT_SCOPES)
-    return {"authorize_parameters": {"prompt": "consent"}} if "offline_access" in scopes else {}
+    asks_offline = isinstance(scopes, (list, tuple)) and "offline_access" in scopes  # else: refused later
+    return {"authorize_parameters": {"prompt": "consent"}} if asks_offline else {}
 
 
 PRESETS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

@@ -1,6 +1,8 @@
 """Questions for a person at the controlling terminal (`/dev/tty`), never stdin, always bounded.
 
-Under Claude Code's hooks there is no terminal, so every question answers None at once.
+Only when cred-export was started from a terminal (stdin a tty): under Claude Code's hooks stdin
+is a pipe, and even where /dev/tty can be opened its screen is Claude Code's, so every question
+answers None at once.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ import os
 import select
 import time
 
+from cred_export import children
+
 
 def available() -> bool:
-    """Whether a person could answer: this process has a controlling terminal."""
+    """Whether a person could answer: started from a terminal, and it can still be opened."""
+    if not children.stdin_was_a_terminal():
+        return False
     try:
         os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
     except OSError:
@@ -21,6 +27,8 @@ def available() -> bool:
 
 def ask(prompt: str, deadline: float) -> str | None:
     """A line typed on the controlling terminal (never stdin), or None without one or in time."""
+    if not children.stdin_was_a_terminal():
+        return None
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:

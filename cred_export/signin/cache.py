@@ -11,18 +11,20 @@ known or not, so that `aws`, botocore and cred-export can each renew what anothe
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cred_export import files
 from cred_export.credentials import Keys, format_iso, parse_iso
+from cred_export.jwt_claims import unverified_claims
 
 MAX_SIZE = 256 * 1024
+CREDENTIALS_LIFETIME = 900  # the service issues 15-minute credentials
 
 
 def cache_dir() -> str:
@@ -55,12 +57,14 @@ class ConsoleSession:
         return self.expires_at - time.time()
 
     def keys(self) -> Keys:
-        return Keys(self.access_key_id, self.secret_access_key, self.session_token, self.expires_at)
+        """The credentials, dated by their own expiry (they last 15 minutes) for the cache's windows."""
+        issued = self.expires_at - CREDENTIALS_LIFETIME
+        return Keys(self.access_key_id, self.secret_access_key, self.session_token, self.expires_at, issued)
 
     @property
     def signed_in_at(self) -> float | None:
         """When the sign-in happened: the id_token's `iat`, where there is one."""
-        claims = _unverified_claims(self.document.get("idToken") or self.document.get("identityToken"))
+        claims = unverified_claims(self.document.get("idToken") or self.document.get("identityToken"))
         issued = claims.get("iat")
         return float(issued) if isinstance(issued, (int, float)) and not isinstance(issued, bool) else None
 
@@ -123,13 +127,16 @@ def save(path: str, session: ConsoleSession) -> None:
 def new_document(output: dict[str, Any], client_id: str, dpop_key: str, account_id: str, now: float) -> dict:
     """The file a fresh sign-in writes, field for field as `aws login` writes it."""
     access = output["accessToken"]
+    lifetime = output["expiresIn"]
+    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 0 < lifetime <= 12 * 3600:
+        raise ValueError("expiresIn")
     return {
         "accessToken": {
             "accessKeyId": _text(access, "accessKeyId"),
             "secretAccessKey": _text(access, "secretAccessKey"),
             "sessionToken": _text(access, "sessionToken"),
             "accountId": account_id,
-            "expiresAt": format_iso(int(now) + int(output["expiresIn"])),
+            "expiresAt": format_iso(int(now) + lifetime),
         },
         "tokenType": str(output.get("tokenType") or "aws_sigv4"),
         "clientId": client_id,
@@ -140,11 +147,17 @@ def new_document(output: dict[str, Any], client_id: str, dpop_key: str, account_
 
 
 def identity_of(id_token: str) -> str:
-    """The signed-in principal's ARN: the id_token's `sub` (what becomes `login_session`)."""
-    subject = _unverified_claims(id_token).get("sub")
-    if not isinstance(subject, str) or not subject.startswith("arn:"):
+    """The signed-in principal's ARN: the id_token's `sub` (what becomes `login_session`).
+
+    Checked strictly: it is written into ~/.aws/config and names a file."""
+    subject = unverified_claims(id_token).get("sub")
+    if not isinstance(subject, str) or not _PRINCIPAL_ARN.fullmatch(subject):
         raise ValueError("the id_token names no principal ARN")
     return subject
+
+
+# arn:aws:iam::123456789012:user/alice, arn:aws:sts::123456789012:assumed-role/Admin/alice, …
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]{0,20}:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]{1,512}")
 
 
 def account_of(arn: str) -> str:
@@ -159,16 +172,3 @@ def _text(data: Any, key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(key)
     return value
-
-
-def _unverified_claims(token: object) -> dict[str, Any]:
-    """The claims of a JWT without checking its signature: only ever used to read who signed in
-    and when, from a token the Sign-In service sent over TLS (the AWS CLI verifies nothing more)."""
-    if not isinstance(token, str) or token.count(".") != 2:
-        return {}
-    payload = token.split(".")[1]
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, TypeError):
-        return {}
-    return claims if isinstance(claims, dict) else {}

@@ -19,6 +19,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, quote
 
 from cred_export import aws_config, files, log, renewal
+from cred_export.credentials import grace_for, min_handout_for, refresh_ahead_for
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.login import terminal
 from cred_export.login.device import show_sign_in_url
@@ -28,10 +29,13 @@ from cred_export.login.pkce import pkce_pair
 from cred_export.signin import cache, dpop, service
 from cred_export.signin.cache import ConsoleSession
 
-CREDENTIALS_LIFETIME = 900  # the service issues 15-minute credentials
-# Renew in the second half of the credentials' life, and never hand out less than 6 minutes:
-# Claude Code keeps credentials until 5 minutes before they expire.
-WINDOW = renewal.Window(refresh_ahead=CREDENTIALS_LIFETIME / 2, min_handout=360, grace=330)
+# The windows of 15-minute credentials (see cred_export.credentials): renewed in the second half
+# of their life, never handed out with less than 6 minutes.
+WINDOW = renewal.Window(
+    refresh_ahead=refresh_ahead_for(cache.CREDENTIALS_LIFETIME, cache.CREDENTIALS_LIFETIME),
+    min_handout=min_handout_for(cache.CREDENTIALS_LIFETIME),
+    grace=grace_for(cache.CREDENTIALS_LIFETIME),
+)
 REDIRECT_PATH = "/oauth/callback"
 CONFIRMATION_PATH = "/v1/sessions/confirmation"
 

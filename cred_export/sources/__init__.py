@@ -1,5 +1,7 @@
 """Credential sources: one module per way of getting a chain's first credentials.
 
-`base.py` says what a source is; `registry.py` lists them in order. Nothing outside this
-package needs to know which kinds exist.
+`base.py` says what a source is; `registry.py` lists them in order. Outside this package only
+`chain.py` names two of them, for botocore's own rules about role profiles (a role profile with
+`credential_source` or a web identity is botocore's to assume; one that names itself as its
+`source_profile` signs with its own keys); everything else goes through `Root`.
 """

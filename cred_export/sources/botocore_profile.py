@@ -74,9 +74,15 @@ def _resolve(root: BotocoreRoot) -> Keys:
     _forbid_prompts(session, name)
     log.debug(f"profile {name}: resolving through botocore")
     sign_in_errors = (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.TokenRetrievalError)
+
+    def resolve_and_freeze():  # type: ignore[no-untyped-def]
+        # Freezing is part of the bound: deferred credentials (credential_source, web identity)
+        # make their STS call only when frozen.
+        creds = session.get_credentials()
+        return creds, (creds.get_frozen_credentials() if creds is not None else None)
+
     try:
-        creds = bounded.call(session.get_credentials, RESOLVE_TIMEOUT)
-        frozen = creds.get_frozen_credentials() if creds is not None else None
+        creds, frozen = bounded.call(resolve_and_freeze, RESOLVE_TIMEOUT)
     except bounded.Overdue:
         raise UpstreamError(
             f"profile {name!r}: botocore did not resolve credentials within {RESOLVE_TIMEOUT:g} s",

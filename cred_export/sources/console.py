@@ -60,7 +60,7 @@ class ConsoleRoot(Root):
 
         found = cache.load(cache.path_for(self.session_arn)) if self.session_arn else None
         signed_in = found.signed_in_at if found else None
-        until = signed_in + SESSION_HOURS * 3600 if signed_in else None
+        until = signed_in + SESSION_HOURS * 3600 if signed_in else None  # unknown without an id_token
         return Session(
             "console",
             found.expires_at if found else None,

@@ -1,8 +1,9 @@
 """The ordered list of credential sources: the first whose `match` claims a profile builds its root.
 
-Order matters where a profile could be read two ways, as in botocore's provider chain: an SSO
-profile that also holds keys is an SSO profile; keys win over `login_session`, which wins over
-a `credential_process`; keys beside a `credential_process` go to botocore. To add a source: a
+Order matters where a profile could be read two ways: an SSO profile that also holds keys is an
+SSO profile; keys win over `login_session` (botocore agrees for keys in ~/.aws/credentials; for
+keys in ~/.aws/config it tries `login_session` first), which wins over a `credential_process`;
+keys beside a `credential_process` go to botocore. To add a source: a
 module with a `Root` subclass and `match` (see `base.py`), and one line here.
 """
 

@@ -49,14 +49,21 @@ class _CachedToken:
                 return current  # nothing to renew with, but it works for a while yet
             why = "no valid SSO token" if current is None else "the SSO token has expired"
             raise LoginRequired(self.sso.profile, why)
-        log.debug(
-            f"renewing the SSO token for {self.sso.start_url} ({current.seconds_left() / 60:.0f} min left)"
-        )
+        left = current.seconds_left() / 60
+        log.debug(f"renewing the SSO token for {self.sso.start_url} ({left:.0f} min left)")
         try:
             return oidc.refresh(self.sso, current)
         except LoginRequired as exc:
-            tokens.save(self.sso, current.without_refresh_token())
-            raise LoginRequired(self.sso.profile, "the SSO session has ended", code=exc.code) from None
+            # The AWS CLI and botocore rewrite the file without our lock: when one of them rotated
+            # the refresh token meanwhile, what it wrote is the session, not a reason to end it.
+            renewed_elsewhere = self.read()
+            if renewed_elsewhere is None or renewed_elsewhere.refresh_token == current.refresh_token:
+                tokens.save(self.sso, current.without_refresh_token())  # refused: never presented again
+                raise LoginRequired(self.sso.profile, "the SSO session has ended", code=exc.code) from None
+            log.debug(f"profile {self.sso.profile}: the SSO token was renewed by another tool")
+            if renewed_elsewhere.seconds_left() >= RENEW_WINDOW or not renewed_elsewhere.can_refresh:
+                return renewed_elsewhere  # its own expiry decides from here
+            return oidc.refresh(self.sso, renewed_elsewhere)
 
     def write(self, value: SsoToken) -> None:
         try:

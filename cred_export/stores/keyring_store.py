@@ -30,13 +30,15 @@ class KeyringStore:
     is_os_keyring = True
     fallback_reason: str | None = None
 
-    def __init__(self, timeout: float, chunk_size: int = 0) -> None:
+    def __init__(self, timeout: float, chunk_size: int = 0, *, probe: bool = True) -> None:
+        """`probe`: make one read now, so that a locked or hung keyring shows before it is chosen."""
         self.timeout = timeout
         self.chunk_size = chunks.platform_chunk_size(chunk_size)
         # Backend discovery is mostly local CPU work (entry points, imports), slow under load
         # but no hang risk unless the bus itself is stuck: it gets a looser bound.
         self._backend = self._call(_usable_backend, max(timeout, DISCOVERY_TIMEOUT))
-        self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
+        if probe:
+            self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
         module = "SecretService" if _on_secret_service(self._backend) else type(self._backend).__module__
         self.name = f"keyring ({module.rsplit('.', 1)[-1]})"
 
@@ -221,5 +223,5 @@ def _delete_quietly(backend, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def fast_read(key: str, memo: Memo) -> Credentials | None:
-    """The hit path on a keyring other than the Secret Service: through the library."""
-    return KeyringStore(memo.keyring_timeout, memo.chunk).get(key)
+    """The hit path on a keyring other than the Secret Service: through the library, one read."""
+    return KeyringStore(memo.keyring_timeout, memo.chunk, probe=False).get(key)

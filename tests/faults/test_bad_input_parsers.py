@@ -83,6 +83,7 @@ def test_aws_config_bytes_resolve_or_raise_a_config_error(scratch, config, crede
 @example(text='cache = "file"\n[profiles."../../etc"]\nsource = "oidc"\nissuer = 5\n')
 @example(text="refresh_ahead_minutes = 1e400\n")
 @example(text="keyring_chunk_size = 99999999999999999999\n")
+@example(text='[profiles.corp]\nsource = "oidc"\nscopes = 0\n')  # not a list: refused, not a crash
 def test_settings_load_or_raise_a_config_error(scratch, text):
     _load_settings(scratch, text.encode())
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# (status, headers, body): what a stand-in's dispatcher answers one request with.
+Reply = tuple[int, Mapping[str, str], bytes]
 
 
 class LoopbackServer:
@@ -25,3 +30,36 @@ class LoopbackServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def dispatching_handler(
+    dispatch: Callable[[str, str, Any, bytes], Reply], now: Callable[[], float] | None = None
+) -> type[BaseHTTPRequestHandler]:
+    """A quiet handler that hands each GET and POST to `dispatch(method, path, headers, body)`;
+    `now` is the stand-in's clock, for its `Date` header."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return super().date_time_string(now() if timestamp is None and now else timestamp)
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def _answer(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = dispatch(method, self.path, self.headers, body)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler

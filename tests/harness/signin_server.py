@@ -54,7 +54,6 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +62,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from harness.loopback import LoopbackServer
+from harness.loopback import LoopbackServer, dispatching_handler
 
 SAME_DEVICE_CLIENT = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE_CLIENT = "arn:aws:signin:::devtools/cross-device"
@@ -213,7 +212,7 @@ class SigninServer:
         self.id_token_kid = str(uuid.uuid4())
         self._restore_defaults()
         self._clear_state()
-        self._http = LoopbackServer(_make_handler(self))
+        self._http = LoopbackServer(dispatching_handler(self._serve, now=self._now))
 
     @property
     def url(self) -> str:
@@ -929,31 +928,3 @@ def _html_reply(status: int, title: str, text: str, *, escape: bool = True) -> R
     text = html.escape(text) if escape else text
     page = f"<!doctype html><html><head><title>{title}</title></head><body><p>{text}</p></body></html>"
     return status, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
-
-
-def _make_handler(server: SigninServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def date_time_string(self, timestamp: float | None = None) -> str:
-            return super().date_time_string(server._now() if timestamp is None else timestamp)
-
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_POST(self) -> None:
-            self._handle("POST")
-
-        def _handle(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = server._serve(method, self.path, self.headers, body)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler

@@ -31,10 +31,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from harness.loopback import LoopbackServer
+from harness.loopback import LoopbackServer, dispatching_handler
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ACCOUNT_ACCESS_SCOPE = "sso:account:access"
@@ -156,7 +155,7 @@ class SsoServer:
             "VerifyDevice": self._verify_device,
             "GetRoleCredentials": self._get_role_credentials,
         }
-        self._http = LoopbackServer(_make_handler(self))
+        self._http = LoopbackServer(dispatching_handler(self._dispatch))
 
     @property
     def url(self) -> str:
@@ -228,6 +227,8 @@ class SsoServer:
         self.role_credentials_ttl = 3600
         self.device_code_ttl = 600
         self.device_interval = 1
+        self.create_token_delay = 0.0  # seconds each CreateToken waits first (to widen races)
+        self.create_token_in_flight = 0
         self.auth_code_ttl = AUTH_CODE_TTL
         self.roles: set[tuple[str, str]] = set(DEFAULT_ROLES)
 
@@ -293,6 +294,9 @@ class SsoServer:
         op = ROUTES.get((method, parts.path))
         if op is None or (op == "CreateToken" and "aws_iam" in query):
             return _json_reply(404, {"message": f"No route for {method} {parts.path}"})
+        if op == "CreateToken" and self.create_token_delay:
+            self.create_token_in_flight += 1
+            time.sleep(self.create_token_delay)
         with self._lock:
             try:
                 fields = _json_object(body) if method == "POST" else query
@@ -562,28 +566,3 @@ def _html_reply(status: int, title: str, text: str) -> Reply:
     title, text = html.escape(title), html.escape(text)
     page = f"<!doctype html><html><head><title>{title}</title></head><body><p>{text}</p></body></html>"
     return status, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
-
-
-def _make_handler(server: SsoServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = server._dispatch(method, self.path, self.headers, body)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    return Handler
