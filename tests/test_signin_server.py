@@ -36,6 +36,7 @@ from conftest import REQUIRE_ALL
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from harness.loopback import get_without_redirects
 from harness.signin_server import (
     ACCESS_TOKEN_FIELDS,
     AWS_CLI_LOGIN_FIELDS,
@@ -143,21 +144,6 @@ def _redeem(
     return _create_token(client, key, **fields)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _get(url: str) -> tuple[int, dict[str, str], str]:
-    """GET without following redirects: (status, headers, body)."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(url, timeout=5) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read().decode()
-
-
 def _authorize_url(server: SigninServer, **overrides: str | None) -> str:
     """The URL the AWS CLI opens: percent-encoded parameters, the unpadded challenge appended last."""
     params: dict[str, str | None] = {
@@ -183,7 +169,7 @@ def _location_query(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _sign_in(server: SigninServer, **overrides: str | None) -> str:
-    status, headers, _ = _get(_authorize_url(server, **overrides))
+    status, headers, _ = get_without_redirects(_authorize_url(server, **overrides))
     assert status == 302, headers
     return _location_query(headers)["code"]
 
@@ -232,7 +218,7 @@ def _raw_post(server: SigninServer, body: bytes, headers: list[tuple[str, str]])
 
 def test_authorize_signs_in_and_redirects_with_code_and_state(server: SigninServer) -> None:
     state = str(uuid.uuid4())
-    status, headers, _ = _get(_authorize_url(server, state=state))
+    status, headers, _ = get_without_redirects(_authorize_url(server, state=state))
     assert status == 302
     location = urllib.parse.urlsplit(headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
@@ -273,7 +259,7 @@ def test_authorize_signs_in_and_redirects_with_code_and_state(server: SigninServ
 def test_authorize_refuses_bad_client_or_redirect_without_redirecting(
     server: SigninServer, overrides: dict[str, str | None]
 ) -> None:
-    status, headers, page = _get(_authorize_url(server, **overrides))
+    status, headers, page = get_without_redirects(_authorize_url(server, **overrides))
     assert status == 400 and "Location" not in headers
     assert headers["Content-Type"].startswith("text/html") and "<html>" in page
 
@@ -306,7 +292,7 @@ def test_authorize_refuses_bad_client_or_redirect_without_redirecting(
 def test_authorize_redirects_errors_back_to_a_valid_redirect_uri(
     server: SigninServer, overrides: dict[str, str | None], error: str
 ) -> None:
-    status, headers, _ = _get(_authorize_url(server, state="st-1", **overrides))
+    status, headers, _ = get_without_redirects(_authorize_url(server, state="st-1", **overrides))
     assert status == 302
     query = _location_query(headers)
     assert query["error"] == error and query["error_description"] and query["state"] == "st-1"
@@ -314,7 +300,7 @@ def test_authorize_redirects_errors_back_to_a_valid_redirect_uri(
 
 
 def test_authorize_needs_state(server: SigninServer) -> None:
-    status, headers, _ = _get(_authorize_url(server, state=None))
+    status, headers, _ = get_without_redirects(_authorize_url(server, state=None))
     assert status == 302
     query = _location_query(headers)
     assert query["error"] == "invalid_request" and "code" not in query and "state" not in query
@@ -328,7 +314,7 @@ def test_challenge_methods_can_be_widened(server: SigninServer) -> None:
 
 def test_user_refusal_redirects_access_denied(server: SigninServer) -> None:
     server.deny_next_authorization()
-    status, headers, _ = _get(_authorize_url(server, state="st-2"))
+    status, headers, _ = get_without_redirects(_authorize_url(server, state="st-2"))
     query = _location_query(headers)
     assert status == 302 and query["error"] == "access_denied" and query["state"] == "st-2"
     assert _sign_in(server)  # only the next sign-in was refused
@@ -451,11 +437,11 @@ def test_cross_device_flow_pastes_a_base64_code(server: SigninServer, signin: Ba
     """--remote: the browser lands on the service's confirmation page, the user pastes its code."""
     confirmation = f"{server.url}/v1/sessions/confirmation"
     state = str(uuid.uuid4())
-    status, headers, _ = _get(
+    status, headers, _ = get_without_redirects(
         _authorize_url(server, client_id=CROSS_DEVICE_CLIENT, redirect_uri=confirmation, state=state)
     )
     assert status == 302 and headers["Location"].startswith(confirmation + "?")
-    status, _, page = _get(headers["Location"])
+    status, _, page = get_without_redirects(headers["Location"])
     assert status == 200
     pasted = re.search(r'<code id="verification-code">([^<]+)</code>', page)
     assert pasted

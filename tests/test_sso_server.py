@@ -25,6 +25,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.tokens import SSOTokenProvider
+from harness.loopback import get_without_redirects
 from harness.sso_server import (
     ACCOUNT_ACCESS_SCOPE,
     AWS_CLI_TOKEN_FIELDS,
@@ -120,21 +121,6 @@ def _redeem_code(oidc: BaseClient, reg: dict[str, Any], auth_code: str, **overri
     )
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _get(url: str) -> tuple[int, dict[str, str], str]:
-    """GET without following redirects: (status, headers, body)."""
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(url, timeout=5) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read().decode()
-
-
 def _authorize(server: SsoServer, reg: dict[str, Any], **overrides: str) -> tuple[int, dict[str, str], str]:
     params = {
         "response_type": "code",
@@ -146,7 +132,7 @@ def _authorize(server: SsoServer, reg: dict[str, Any], **overrides: str) -> tupl
         "scopes": ACCOUNT_ACCESS_SCOPE,
         **overrides,
     }
-    return _get(f"{server.url}/authorize?{urllib.parse.urlencode(params)}")
+    return get_without_redirects(f"{server.url}/authorize?{urllib.parse.urlencode(params)}")
 
 
 def _auth_code(server: SsoServer, reg: dict[str, Any], **overrides: str) -> str:
@@ -226,7 +212,7 @@ def test_device_flow_pending_slow_down_approved_token(server: SsoServer, oidc: B
         _poll(oidc, reg, auth["deviceCode"])
     _assert_oidc_error(slow.value, "SlowDownException", "slow_down")
 
-    status, _, page = _get(auth["verificationUriComplete"])
+    status, _, page = get_without_redirects(auth["verificationUriComplete"])
     assert status == 200 and "approved" in page
     time.sleep(1.05)
     token = _poll(oidc, reg, auth["deviceCode"])
@@ -290,7 +276,7 @@ def test_device_code_expires(server: SsoServer, oidc: BaseClient) -> None:
     with pytest.raises(oidc.exceptions.ExpiredTokenException) as exc:
         _poll(oidc, reg, auth["deviceCode"])
     _assert_oidc_error(exc.value, "ExpiredTokenException", "expired_token")
-    status, _, _ = _get(auth["verificationUriComplete"])
+    status, _, _ = get_without_redirects(auth["verificationUriComplete"])
     assert status == 400
 
 
@@ -309,7 +295,7 @@ def test_denied_device_request(server: SsoServer, oidc: BaseClient) -> None:
 
 
 def test_verify_device_page_rejects_unknown_code(server: SsoServer) -> None:
-    status, headers, _ = _get(f"{server.url}/device?user_code=BCDF-GHJK")
+    status, headers, _ = get_without_redirects(f"{server.url}/device?user_code=BCDF-GHJK")
     assert status == 400 and headers["Content-Type"].startswith("text/html")
     assert server.calls["VerifyDevice"] == 1
 
@@ -622,6 +608,6 @@ def test_access_token_ttl_applies_to_new_tokens(server: SsoServer, oidc: BaseCli
 
 @pytest.mark.parametrize("path", ["/nope", "/token", "/federation/other"])
 def test_unknown_paths_are_404(server: SsoServer, path: str) -> None:
-    status, _, _ = _get(server.url + path)
+    status, _, _ = get_without_redirects(server.url + path)
     assert status == 404
     assert not server.calls and not server.requests
