@@ -29,3 +29,8 @@ def digest(material: dict[str, object]) -> str:
     }
     encoded = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()[:40]
+
+
+def bedrock_token_key(credentials_key: str) -> str:
+    """The key a profile's Bedrock API key is kept under, given its credentials' key."""
+    return digest({"type": "bedrock-token", "credentials": credentials_key})

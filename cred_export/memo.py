@@ -65,7 +65,9 @@ class Memo:
     """The memo's fields and their defaults: the one place they are named.
 
     `store` is the store's kind (see `cred_export.stores`), which tells the hit path how to read
-    `key`; the rest are the settings the hit path needs without parsing the settings files.
+    `key`; `token_key` is where the profile's Bedrock API key is kept and `region` the profile's
+    own region (for `bedrock-token`); the rest are the settings the hit path needs without
+    parsing the settings files.
     """
 
     __slots__ = (
@@ -74,8 +76,10 @@ class Memo:
         "key",
         "keyring_timeout",
         "refresh_ahead",
+        "region",
         "retry_keyring_after",
         "store",
+        "token_key",
     )
 
     def __init__(
@@ -88,6 +92,8 @@ class Memo:
         chunk: int = 0,
         fallback_reason: str | None = None,
         retry_keyring_after: float = 0.0,
+        token_key: str = "",
+        region: str = "",
     ) -> None:
         self.key = key
         self.store = store
@@ -96,6 +102,8 @@ class Memo:
         self.chunk = chunk
         self.fallback_reason = fallback_reason
         self.retry_keyring_after = retry_keyring_after
+        self.token_key = token_key
+        self.region = region
 
     def lines(self) -> str:
         fields = {
@@ -104,6 +112,8 @@ class Memo:
             "refresh_ahead": f"{self.refresh_ahead:g}",
             "keyring_timeout": f"{self.keyring_timeout:g}",
             "chunk": str(self.chunk),
+            "token_key": self.token_key,
+            "region": self.region.replace("\n", " "),
         }
         if self.fallback_reason:
             fields["fallback_reason"] = self.fallback_reason.replace("\n", " ")
@@ -127,6 +137,8 @@ class Memo:
                 chunk=int(fields.get("chunk", "0")),
                 fallback_reason=fields.get("fallback_reason") or None,
                 retry_keyring_after=float(fields.get("retry_keyring_after", "0")),
+                token_key=fields.get("token_key", ""),
+                region=fields.get("region", ""),
             )
         except (KeyError, ValueError):
             return None

@@ -1,4 +1,5 @@
-"""The three output documents: Claude Code's nested JSON, credential_process, shell env.
+"""What cred-export prints on stdout: the three credential documents (Claude Code's nested JSON,
+credential_process, shell env), a Bedrock API key, and `login`'s line when no sign-in is needed.
 
 On the cache-hit path: JSON is written by hand because `import json` pulls in `re` and
 `enum`, which cost as much as the rest of a hit. Values that would need escaping (never
@@ -7,9 +8,10 @@ seen from AWS) take the `json` module's path instead, so the output is always va
 
 from __future__ import annotations
 
-from cred_export.credentials import Credentials
+from cred_export.credentials import Credentials, format_iso
 
 FORMATS = ("claude", "process", "env")
+TOKEN_FORMATS = ("raw", "env")  # `bedrock-token --format`
 
 # Characters that never need escaping in a JSON string nor quoting in a POSIX shell word.
 _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=:.-_")
@@ -25,6 +27,19 @@ def render(creds: Credentials, fmt: str) -> str:
     if fmt == "process":
         return _json_object((("Version", 1), *fields)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_token(token: str, fmt: str) -> str:
+    """A Bedrock API key as `bedrock-token --format` prints it: `raw`, or an `env` line."""
+    return f"export AWS_BEARER_TOKEN_BEDROCK={token}\n" if fmt == "env" else token + "\n"
+
+
+def still_valid(profile: str, creds: Credentials) -> str:
+    """`login`'s line when the profile's cached credentials need no sign-in."""
+    return (
+        f"Credentials for profile {profile} are valid until {format_iso(creds.expiration)}"
+        f" ({creds.seconds_left() / 60:.0f} min left); no sign-in needed.\n"
+    )
 
 
 def _json_object(fields: tuple[tuple[str, object], ...]) -> str:

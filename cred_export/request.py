@@ -1,16 +1,30 @@
-"""What was asked: the profile to use, and a plain export request as the hit path reads argv.
+"""What was asked: the profile to use, and the requests the hit path can answer, read from argv.
 
 A leaf module: the console entry, the commands and the flows all choose the profile here, the
-same way.
+same way. The hit path answers three plain requests without click: the export (the default
+command), `login` (Claude Code's awsAuthRefresh, run at every start) and `bedrock-token`.
+Anything else — another command, an unknown or malformed option — is left to the full CLI.
 """
 
 from __future__ import annotations
 
 import os
 
-from cred_export.render import FORMATS
+from cred_export.render import FORMATS, TOKEN_FORMATS
 
-_VALUE_OPTIONS = {"--profile": "profile", "-p": "profile", "--format": "format", "-f": "format"}
+EXPORT = "export"
+LOGIN = "login"
+BEDROCK_TOKEN = "bedrock-token"
+
+_PROFILE = {"--profile": "profile", "-p": "profile"}
+# Per command: the options the hit path reads (option → field) and the values it accepts.
+_OPTIONS = {
+    EXPORT: {**_PROFILE, "--format": "format", "-f": "format"},
+    LOGIN: _PROFILE,
+    BEDROCK_TOKEN: {**_PROFILE, "--format": "format", "-f": "format", "--region": "region"},
+}
+_DEFAULT_FORMAT = {EXPORT: "claude", LOGIN: "", BEDROCK_TOKEN: "raw"}
+_VALID_FORMATS = {EXPORT: FORMATS, LOGIN: ("",), BEDROCK_TOKEN: TOKEN_FORMATS}
 
 
 def choose_profile(option: str | None) -> tuple[str, bool]:
@@ -21,16 +35,20 @@ def choose_profile(option: str | None) -> tuple[str, bool]:
     return (from_env, True) if from_env else ("default", False)
 
 
-class ExportRequest:
-    """A plain `cred-export [export] [--profile P] [--format F] [--debug]`."""
+class Request:
+    """A plain `cred-export [export|login|bedrock-token] [--profile P] …` the hit path may answer."""
 
-    __slots__ = ("debug", "format", "profile", "profile_named")
+    __slots__ = ("command", "debug", "format", "profile", "profile_named", "region")
 
-    def __init__(self, profile: str, profile_named: bool, fmt: str, debug: bool) -> None:
+    def __init__(
+        self, command: str, profile: str, profile_named: bool, fmt: str, debug: bool, region: str = ""
+    ) -> None:
+        self.command = command
         self.profile = profile
         self.profile_named = profile_named
         self.format = fmt
         self.debug = debug
+        self.region = region  # bedrock-token's --region ("" when not given)
 
 
 class HitNotes:
@@ -42,10 +60,12 @@ class HitNotes:
         self.keyring_unavailable: str | None = None  # why the OS keyring could not be read
 
 
-def parse_export_request(argv: list[str]) -> ExportRequest | None:
-    """The export request in argv, or None if argv is anything but a plain export."""
-    args = argv[1:] if argv[:1] == ["export"] else argv
-    values = {"format": "claude"}
+def parse_request(argv: list[str]) -> Request | None:
+    """The plain request in argv, or None if argv is anything the hit path should not answer."""
+    command = argv[0] if argv[:1] and argv[0] in _OPTIONS else EXPORT
+    args = argv[1:] if argv[:1] == [command] else argv
+    options = _OPTIONS[command]
+    values = {"format": _DEFAULT_FORMAT[command]}
     debug = False
     index = 0
     while index < len(args):
@@ -55,17 +75,17 @@ def parse_export_request(argv: list[str]) -> ExportRequest | None:
             return None  # `-p=x` means profile "=x" to click: let it decide
         if arg == "--debug":
             debug = True
-        elif name in _VALUE_OPTIONS and (eq or index + 1 < len(args)):
+        elif name in options and (eq or index + 1 < len(args)):
             if not eq:
                 index += 1
                 value = args[index]
-            values[_VALUE_OPTIONS[name]] = value
+            values[options[name]] = value
         else:
             return None
         index += 1
-    if values["format"] not in FORMATS:
+    if values["format"] not in _VALID_FORMATS[command]:
         return None
-    if "profile" in values and not values["profile"]:
+    if "" in (values.get("profile"), values.get("region")):
         return None
     profile, named = choose_profile(values.get("profile"))
-    return ExportRequest(profile, named, values["format"], debug)
+    return Request(command, profile, named, values["format"], debug, values.get("region", ""))

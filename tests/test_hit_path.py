@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from harness.sandbox import EXECUTABLE
 
 HEAVY = (
     "boto3",
@@ -36,9 +37,9 @@ PROBE = (
 )
 
 
-def loaded_modules_on_hit(box, profile: str) -> set[str]:  # type: ignore[no-untyped-def]
+def loaded_modules_on_hit(box, profile: str, *command: str) -> set[str]:  # type: ignore[no-untyped-def]
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, "--profile", profile],
+        [sys.executable, "-c", PROBE, *command, "--profile", profile],
         env=box.env,
         cwd=box.root,  # not the checkout: import the installed package
         capture_output=True,
@@ -51,12 +52,22 @@ def loaded_modules_on_hit(box, profile: str) -> set[str]:  # type: ignore[no-unt
     return set(line.split()[1:])
 
 
+# What Claude Code runs at every start (the export, `login` as awsAuthRefresh) and what Claude
+# Desktop's helper runs (`bedrock-token`): each is a hit on a warm cache.
+COMMANDS = {
+    "export": (),
+    "login": ("login",),
+    "bedrock-token": ("bedrock-token", "--region", "eu-west-1"),
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("store", ["file", "keyring"])
-def test_cache_hit_imports_nothing_heavy(request, store, sts):
+def test_cache_hit_imports_nothing_heavy(request, store, command, sts):
     box = request.getfixturevalue("sandbox" if store == "file" else "keyring_sandbox")
     profile = box.role_chain(depth=1)
-    assert box.run("--profile", profile).code == 0  # fills the cache and the memo
-    modules = loaded_modules_on_hit(box, profile)
+    assert box.run(*COMMANDS[command], "--profile", profile).code == 0  # fills the cache and the memo
+    modules = loaded_modules_on_hit(box, profile, *COMMANDS[command])
     assert sts.calls["AssumeRole"] == 1, "the probe was not a cache hit"
     heavy_here = HEAVY + (HEAVY_FOR_A_FILE_HIT if store == "file" else ())
     heavy = sorted(m for m in modules if m.split(".")[0] in heavy_here)
@@ -67,3 +78,30 @@ def test_a_miss_does_load_botocore(sandbox, sts):
     """Guards the guard: the probe really sees what a run imports."""
     profile = sandbox.role_chain(depth=1)
     assert "botocore" in loaded_modules_on_hit(sandbox, profile)
+
+
+@pytest.mark.parametrize("command", ["login", "bedrock-token"])
+def test_a_miss_of_login_and_bedrock_token_loads_botocore(sandbox, sts, command):
+    """Guards the guard for the other two answers: a cold cache takes the full CLI."""
+    profile = sandbox.role_chain(depth=1)
+    assert "botocore" in loaded_modules_on_hit(sandbox, profile, *COMMANDS[command])
+
+
+def test_the_console_script_itself_imports_no_regex(sandbox, sts):
+    """pip < 25.2 writes console scripts that `import re` before `main` (a third of a file hit);
+    scripts/setup installs a newer pip, and the README asks for one."""
+    profile = sandbox.role_chain(depth=1)
+    assert sandbox.run("--profile", profile).code == 0
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", EXECUTABLE, "--profile", profile],
+        env=sandbox.env,
+        cwd=sandbox.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if "|" in line}
+    assert "cred_export.entry" in imported
+    assert "re" not in imported

@@ -41,10 +41,14 @@ class StoreContract:
     def store(self) -> Store:
         raise NotImplementedError
 
+    def hit_texts(self, store: Store, keys: tuple[str, ...]) -> list[str | None]:
+        """What the hit path reads for `keys`, given what the slow path wrote into `store`."""
+        memo = Memo(keys[0], store.kind, retry_keyring_after=time.time() + 300, fallback_reason="test")
+        return stores.fast_read(store.kind, keys, memo)
+
     def fast_read(self, store: Store, key: str) -> Credentials | None:
-        """What the hit path reads for `key`, given what the slow path wrote into `store`."""
-        memo = Memo(key, store.kind, retry_keyring_after=time.time() + 300, fallback_reason="test")
-        return stores.fast_read(store.kind, key, memo)
+        (text,) = self.hit_texts(store, (key,))
+        return record.decode(text)
 
     def test_it_declares_what_it_is(self, store: Store) -> None:
         assert store.kind in stores.KINDS
@@ -64,6 +68,16 @@ class StoreContract:
         assert store.get("00aa") == creds(1)
         assert self.fast_read(store, "00aa") == creds(1)
         assert store.get("00aa").lifetime == 900  # when they were issued survives the store too
+
+    def test_the_hit_path_reads_several_entries_in_one_visit(self, store: Store) -> None:
+        store.put("00aa", creds(1))
+        store.put_text("00bb", "a Bedrock API key\nsecond line")
+        texts = self.hit_texts(store, ("00aa", "00bb", "00ffmissing"))
+        if not self.keeps:
+            assert texts == [None, None, None]
+            return
+        assert record.decode(texts[0]) == creds(1)
+        assert texts[1:] == ["a Bedrock API key\nsecond line", None]
 
     def test_text_round_trips_whatever_it_holds(self, store: Store) -> None:
         for text in ("plain", "two\nlines", "ünïcødé ✓", "x" * 5000):
@@ -110,7 +124,7 @@ class TestFallbackFileStore(StoreContract):
     def test_the_hit_path_goes_back_to_the_keyring_when_it_is_time(self, store: Store) -> None:
         store.put("0011", creds(1))
         due = Memo("0011", store.kind, retry_keyring_after=time.time() - 1)
-        assert stores.fast_read(store.kind, "0011", due) is None
+        assert stores.fast_read(store.kind, ("0011",), due) == [None]
 
 
 class TestNullStore(StoreContract):
@@ -141,9 +155,10 @@ class TestKeyringStoreOnTheSecretService(StoreContract):
         assert keyring_on_secret_service.kind == stores.SECRET_SERVICE
         return keyring_on_secret_service
 
-    def fast_read(self, store: Store, key: str) -> Credentials | None:
+    def hit_texts(self, store: Store, keys: tuple[str, ...]) -> list[str | None]:
         """Through the keyring library (as on macOS and Windows), not the direct reader."""
-        return stores.fast_read(stores.KEYRING_LIBRARY, key, Memo(key, stores.KEYRING_LIBRARY, chunk=1200))
+        memo = Memo(keys[0], stores.KEYRING_LIBRARY, chunk=1200)
+        return stores.fast_read(stores.KEYRING_LIBRARY, keys, memo)
 
 
 class TestSecretServiceReader(StoreContract):
@@ -153,8 +168,8 @@ class TestSecretServiceReader(StoreContract):
     def store(self, keyring_on_secret_service) -> Store:  # type: ignore[no-untyped-def]
         return keyring_on_secret_service
 
-    def fast_read(self, store: Store, key: str) -> Credentials | None:
-        return stores.fast_read(stores.SECRET_SERVICE, key, Memo(key, stores.SECRET_SERVICE))
+    def hit_texts(self, store: Store, keys: tuple[str, ...]) -> list[str | None]:
+        return stores.fast_read(stores.SECRET_SERVICE, keys, Memo(keys[0], stores.SECRET_SERVICE))
 
     def test_it_reads_values_split_into_parts(self, store: Store) -> None:
         long = Credentials("ASIACONTRACT00000009", "s" * 40, "t" * 4000, EXPIRY)

@@ -10,7 +10,7 @@ import pytest
 from cred_export import memo, record
 from cred_export.credentials import Credentials
 from cred_export.render import render
-from cred_export.request import parse_export_request
+from cred_export.request import parse_request
 from cred_export.stores import chunks
 
 CREDS = Credentials("ASIAEXAMPLE000000001", "se/cr+et", "to+ken/==", 1_900_000_000)
@@ -62,7 +62,14 @@ def test_chunks_split_join_and_reject_tampering():
         ([], ("default", False, "claude", False)),
         (["export", "--profile", "p"], ("p", True, "claude", False)),
         (["--profile=p", "-f", "env", "--debug"], ("p", True, "env", True)),
-        (["login"], None),
+        (["login"], ("default", False, "", False)),
+        (["login", "-p", "x", "--debug"], ("x", True, "", True)),
+        (["login", "--timeout", "9"], None),
+        (["login", "--format", "env"], None),
+        (["bedrock-token", "--region", "r", "-f", "env"], ("default", False, "env", False)),
+        (["bedrock-token", "--format", "claude"], None),
+        (["bedrock-token", "--region", ""], None),
+        (["status"], None),
         (["--help"], None),
         (["--format", "xml"], None),
         (["--profile"], None),
@@ -70,9 +77,9 @@ def test_chunks_split_join_and_reject_tampering():
         (["-p=x"], None),
     ],
 )
-def test_fast_path_only_takes_plain_exports(argv, expected, monkeypatch):
+def test_fast_path_only_takes_plain_requests(argv, expected, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    request = parse_export_request(argv)
+    request = parse_request(argv)
     seen = (
         None if request is None else (request.profile, request.profile_named, request.format, request.debug)
     )

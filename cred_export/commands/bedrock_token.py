@@ -7,6 +7,7 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
+from cred_export.render import TOKEN_FORMATS, render_token
 from cred_export.request import choose_profile
 
 
@@ -17,7 +18,7 @@ from cred_export.request import choose_profile
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(("raw", "env")),
+    type=click.Choice(TOKEN_FORMATS),
     default="raw",
     show_default=True,
     help="raw: the key alone; env: an `export AWS_BEARER_TOKEN_BEDROCK=…` line.",
@@ -28,5 +29,5 @@ def bedrock_token(profile: str | None, region: str | None, fmt: str) -> None:
     from cred_export.flows.bedrock_token import bedrock_token as make_token
 
     token = make_token(*choose_profile(profile), region).token
-    sys.stdout.write(f"export AWS_BEARER_TOKEN_BEDROCK={token}\n" if fmt == "env" else token + "\n")
+    sys.stdout.write(render_token(token, fmt))
     sys.stdout.flush()

@@ -13,46 +13,22 @@ import time
 from datetime import timedelta
 
 from cred_export import log
-from cred_export.aws_config import load_aws_config
-from cred_export.cache_key import digest
+from cred_export.cache_key import bedrock_token_key
 from cred_export.chain import Chain
-from cred_export.credentials import Credentials, refresh_ahead_for
+from cred_export.credentials import Credentials
 from cred_export.errors import ConfigError
 from cred_export.flows import export
 from cred_export.settings import Settings, load_settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store
+from cred_export.token_record import BedrockToken
 
 MAX_LIFETIME = 12 * 3600  # what Bedrock accepts
 
 
-class BedrockToken:
-    def __init__(self, token: str, expiration: float, issued: float, region: str, key_id: str) -> None:
-        self.token, self.expiration, self.issued = token, expiration, issued
-        self.region, self.key_id = region, key_id
-
-    def encode(self) -> str:
-        return f"{int(self.expiration)} {int(self.issued)} {self.region} {self.key_id}\n{self.token}"
-
-    @classmethod
-    def decode(cls, text: str | None) -> BedrockToken | None:
-        head, _, token = (text or "").partition("\n")
-        fields = head.split(" ")
-        if len(fields) != 4 or not (fields[0].isdigit() and fields[1].isdigit()) or not token:
-            return None
-        return cls(token, int(fields[0]), int(fields[1]), fields[2], fields[3])
-
-    def fresh_for(self, creds: Credentials, region: str, refresh_ahead: float) -> bool:
-        """Made from these credentials, for this region, with its first half of life still ahead."""
-        if (self.key_id, self.region) != (creds.access_key_id, region):
-            return False
-        window = refresh_ahead_for(self.expiration - self.issued, refresh_ahead)
-        return self.expiration - time.time() >= window
-
-
 def store_key(chain: Chain) -> str:
-    return digest({"type": "bedrock-token", "credentials": chain.cache_key()})
+    return bedrock_token_key(chain.cache_key())
 
 
 def bedrock_token(profile: str, profile_named: bool, region_option: str | None) -> BedrockToken:
@@ -95,11 +71,8 @@ def _make(creds: Credentials, region: str) -> BedrockToken:
 
 
 def _region(option: str | None, profile: str, settings: Settings) -> str:
-    """--region, else AWS_REGION, else the profile's region (an AWS profile's or a [profiles.NAME]'s)."""
-    own = load_aws_config().profiles.get(profile, {}).get("region") or settings.profiles.get(profile, {}).get(
-        "region"
-    )
-    region = str(option or os.environ.get("AWS_REGION") or own or "").strip()
+    """--region, else AWS_REGION, else the profile's own region (as the hit path chooses it)."""
+    region = str(option or os.environ.get("AWS_REGION") or export.profile_region(profile, settings)).strip()
     if not region:
         raise ConfigError(
             f"no region for the Bedrock API key of profile {profile!r}: pass --region, set AWS_REGION"

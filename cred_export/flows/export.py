@@ -9,6 +9,7 @@ from typing import TextIO
 
 from cred_export import children, log, memo, refresh
 from cred_export.aws_config import load_aws_config
+from cred_export.cache_key import bedrock_token_key
 from cred_export.chain import Chain, resolve_chain
 from cred_export.credentials import Credentials, Keys
 from cred_export.errors import LoginRequired
@@ -48,7 +49,7 @@ def export(
         return chain.credentials(NullStore())
     store = choose_store(settings, keyring_unavailable)
     key = chain.cache_key()
-    _remember(fingerprint, key, store, settings)
+    _remember(fingerprint, key, store, settings, profile_region(profile, settings))
     _adopt_fallback_entries(store, chain)
     children.detach_stdin()
 
@@ -65,6 +66,12 @@ def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
     return resolve_chain(
         load_aws_config(), profile, profile_named=profile_named, idp_profiles=settings.profiles
     )
+
+
+def profile_region(profile: str, settings: Settings) -> str:
+    """The profile's own region: its AWS profile's, else its `[profiles.NAME]` table's ("" if none)."""
+    own = load_aws_config().profiles.get(profile, {}).get("region")
+    return str(own or settings.profiles.get(profile, {}).get("region") or "").strip()
 
 
 def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
@@ -102,7 +109,8 @@ def _may_sign_in_from_export(chain: Chain, settings: Settings) -> bool:
     return settings.login_from_export == "auto" and chain.root.browser_sign_in and can_open_browser()
 
 
-def _remember(fingerprint: str, key: str, store: Store, settings: Settings) -> None:
+def _remember(fingerprint: str, key: str, store: Store, settings: Settings, region: str) -> None:
+    """Write what the hit path needs to answer the export, `login` and `bedrock-token` alone."""
     note = memo.Memo(
         key,
         store.kind,
@@ -111,6 +119,8 @@ def _remember(fingerprint: str, key: str, store: Store, settings: Settings) -> N
         chunk=settings.keyring_chunk_size,
         fallback_reason=store.fallback_reason,
         retry_keyring_after=time.time() + KEYRING_RETRY_SECONDS,
+        token_key=bedrock_token_key(key),
+        region=region,
     )
     try:
         memo.write(fingerprint, note)

@@ -8,6 +8,7 @@ from typing import TextIO
 from cred_export.credentials import format_iso
 from cred_export.errors import LoginRequired
 from cred_export.flows import export
+from cred_export.render import still_valid
 from cred_export.settings import load_settings
 from cred_export.stores.choose import choose_store
 
@@ -19,11 +20,7 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
     store = choose_store(settings)
     cached = store.get(chain.cache_key())
     if cached is not None and cached.is_fresh(settings.refresh_ahead_seconds):
-        print(
-            f"Credentials for profile {profile} are valid until {format_iso(cached.expiration)}"
-            f" ({cached.seconds_left() / 60:.0f} min left); no sign-in needed.",
-            file=out,
-        )
+        out.write(still_valid(profile, cached))
         return
     # Silent first: a cached session or a refresh token makes a browser unnecessary. Never export's
     # own sign-in (login_from_export): login signs in itself, with its own flow and timeout.

@@ -6,20 +6,20 @@ messages, its `kind`, and whether it is a real OS keyring. Reads answer None for
 malformed entry; a store that cannot be used at all raises `StoreUnavailable`.
 
 This module is also the registry: the one place store kinds are spelled, and the map from a
-kind (as the resolution memo records it) to the module whose `fast_read(key, memo)` serves the
+kind (as the resolution memo records it) to the module whose `fast_read(keys, memo)` serves the
 cache-hit path. It is on that path, so it imports nothing; a reader's module is imported only
 when its kind is read.
 
 To add a store: a module with the store class (declaring `kind` and `is_os_keyring`) and a
-`fast_read`, one kind constant and one `_FAST_READERS` line here, and a run of the shared store
-contract tests (`tests/test_store_contract.py`).
+`fast_read(keys, memo)` (the texts stored under the keys, read in one visit to the store), one
+kind constant and one `_FAST_READERS` line here, and a run of the shared store contract tests
+(`tests/test_store_contract.py`).
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~15 ms on the hit path
 if TYPE_CHECKING:
-    from cred_export.credentials import Credentials
     from cred_export.memo import Memo
 
 # The keyring "service" every entry is filed under; the entry's "username" is the cache key.
@@ -33,7 +33,7 @@ NONE = "none"  # cache = "none": nothing is kept
 
 KINDS = (SECRET_SERVICE, KEYRING_LIBRARY, FILE, FILE_FALLBACK, NONE)
 
-# kind → the module in this package whose `fast_read(key, memo)` serves a cache hit.
+# kind → the module in this package whose `fast_read(keys, memo)` serves a cache hit.
 _FAST_READERS = {
     FILE: "file_store",
     FILE_FALLBACK: "fallback_store",
@@ -47,13 +47,13 @@ class StoreUnavailable(Exception):
     """A credential store cannot be used on this machine right now (internal signal)."""
 
 
-def fast_read(kind: str, key: str, memo: Memo) -> Credentials | None:
-    """Cached credentials for `key` as the hit path reads a store of `kind`; None for a miss.
+def fast_read(kind: str, keys: tuple[str, ...], memo: Memo) -> list[str | None]:
+    """The texts a store of `kind` holds under `keys`, as the hit path reads them (None: absent).
 
     Raises StoreUnavailable when the store cannot be read (the slow path then falls back).
     """
     module_name = _FAST_READERS.get(kind)
     if module_name is None:
-        return None  # a memo from a newer or older version: the slow path decides
+        return [None] * len(keys)  # a memo from a newer or older version: the slow path decides
     module = __import__(f"cred_export.stores.{module_name}", fromlist=["fast_read"])
-    return module.fast_read(key, memo)
+    return module.fast_read(keys, memo)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 
 from cred_export import log
-from cred_export.credentials import Credentials
-from cred_export.stores import FILE_FALLBACK
+from cred_export.stores import FILE_FALLBACK, file_store
 from cred_export.stores.file_store import FileStore
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
@@ -29,8 +28,8 @@ class FallbackFileStore(FileStore):
         self.fallback_reason = reason
 
 
-def fast_read(key: str, memo: Memo) -> Credentials | None:
+def fast_read(keys: tuple[str, ...], memo: Memo) -> list[str | None]:
     if time.time() > memo.retry_keyring_after:
-        return None  # time to see whether the keyring is back (the slow path does)
+        return [None] * len(keys)  # time to see whether the keyring is back (the slow path does)
     log.warn(f"{memo.fallback_reason or DEFAULT_REASON}; using the file cache", topic="keyring")
-    return FileStore().get(key)
+    return file_store.fast_read(keys, memo)

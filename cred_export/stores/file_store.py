@@ -49,5 +49,6 @@ class FileStore:
             pass
 
 
-def fast_read(key: str, memo: Memo) -> Credentials | None:
-    return FileStore().get(key)
+def fast_read(keys: tuple[str, ...], memo: Memo) -> list[str | None]:
+    store = FileStore()
+    return [store.get_text(key) for key in keys]

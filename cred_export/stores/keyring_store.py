@@ -222,6 +222,7 @@ def _delete_quietly(backend, name: str) -> None:  # type: ignore[no-untyped-def]
         pass
 
 
-def fast_read(key: str, memo: Memo) -> Credentials | None:
-    """The hit path on a keyring other than the Secret Service: through the library, one read."""
-    return KeyringStore(memo.keyring_timeout, memo.chunk, probe=False).get(key)
+def fast_read(keys: tuple[str, ...], memo: Memo) -> list[str | None]:
+    """The hit path on a keyring other than the Secret Service: through the library, one read a key."""
+    store = KeyringStore(memo.keyring_timeout, memo.chunk, probe=False)
+    return [store.get_text(key) for key in keys]

@@ -1,8 +1,9 @@
 """Read cached entries straight from the freedesktop Secret Service over D-Bus.
 
 Hand-written on purpose: this is the cache-hit path on Linux. The `keyring` library spends
-~150 ms importing and discovering backends before its first lookup; this reader imports only
-`jeepney` (already a dependency of keyring on Linux) and makes a few bounded D-Bus calls.
+~150 ms importing and discovering backends before its first lookup, and even `jeepney` costs
+more to import than the rest of a hit; this reader makes a few bounded D-Bus calls through
+`dbus_wire`, a small client of the standard library's own.
 It finds exactly what keyring's SecretService backend writes (attributes `service` and
 `username`), and it only ever reads: every write goes through `keyring`. It never unlocks
 anything, so it never shows a prompt: a locked collection is `StoreUnavailable`. So is a miss
@@ -18,9 +19,7 @@ from __future__ import annotations
 import os
 import time
 
-from cred_export import record
-from cred_export.credentials import Credentials
-from cred_export.stores import KEYRING_SERVICE, StoreUnavailable, chunks
+from cred_export.stores import KEYRING_SERVICE, StoreUnavailable, chunks, dbus_wire
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
 if TYPE_CHECKING:
@@ -54,15 +53,13 @@ class SecretServiceReader:
     """One D-Bus connection, every call bounded by a shared deadline."""
 
     def __init__(self, timeout: float) -> None:
-        self._deadline = time.monotonic() + timeout
         self._timeout = timeout
         self._session: str | None = None
         try:
-            from jeepney.io.blocking import open_dbus_connection
-
-            self._connection = open_dbus_connection(bus="SESSION", auth_timeout=timeout)
-        except Exception as exc:  # no bus address, refused socket, auth timeout
-            raise StoreUnavailable(f"no D-Bus session bus ({type(exc).__name__})") from None
+            address = dbus_wire.session_bus_address()
+            self._connection = dbus_wire.Connection(address, time.monotonic() + timeout)
+        except dbus_wire.WireError as exc:  # no bus address, refused socket, auth timeout
+            raise StoreUnavailable(f"no D-Bus session bus ({exc})") from None
 
     def __enter__(self) -> SecretServiceReader:
         return self
@@ -115,27 +112,18 @@ class SecretServiceReader:
         path: str = _PATH,
         interface: str = _SERVICE_INTERFACE,
     ) -> tuple:
-        from jeepney import DBusAddress, new_method_call
-        from jeepney.wrappers import DBusErrorResponse, unwrap_msg
-
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise StoreUnavailable(f"the OS keyring did not answer within {self._timeout:g} s")
-        address = DBusAddress(path, bus_name=_BUS_NAME, interface=interface)
         try:
-            reply = self._connection.send_and_get_reply(
-                new_method_call(address, method, signature, args), timeout=remaining
-            )
-            return unwrap_msg(reply)
-        except TimeoutError:
-            raise StoreUnavailable(f"the OS keyring did not answer within {self._timeout:g} s") from None
-        except DBusErrorResponse as exc:
+            return self._connection.call(_BUS_NAME, path, interface, method, signature, *args)
+        except dbus_wire.CallError as exc:
             raise _Refused(f"the Secret Service refused {method}: {exc.name}", exc.name) from None
-        except (OSError, ValueError) as exc:
-            raise StoreUnavailable(f"D-Bus failed: {type(exc).__name__}") from None
+        except dbus_wire.WireTimeout:
+            raise StoreUnavailable(f"the OS keyring did not answer within {self._timeout:g} s") from None
+        except dbus_wire.WireError as exc:
+            raise StoreUnavailable(f"D-Bus failed: {exc}") from None
 
 
-def fast_read(key: str, memo: Memo) -> Credentials | None:
-    """The hit path on the Secret Service: what keyring's SecretService backend wrote for `key`."""
+def fast_read(keys: tuple[str, ...], memo: Memo) -> list[str | None]:
+    """The hit path on the Secret Service: what keyring's SecretService backend wrote for `keys`,
+    over one connection."""
     with SecretServiceReader(memo.keyring_timeout) as reader:
-        return record.decode(reader.get_text(KEYRING_SERVICE, key))
+        return [reader.get_text(KEYRING_SERVICE, key) for key in keys]
