@@ -25,6 +25,7 @@ CHECK_IDS = [
     "bedrock",
     "model",
     "claude-code",
+    "startup",
 ]
 MODEL = "global.anthropic.claude-sonnet-4-6"
 BROWSER = Path(__file__).parent / "harness" / "browser.py"
@@ -129,7 +130,7 @@ def test_healthy_setup_is_all_ok_and_names_what_it_found_in_text_and_json(box, s
     assert result.code == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[:2] for line in lines[:-1]] == [["ok", check_id] for check_id in CHECK_IDS]
-    assert lines[-1] == f"profile {profile}: 12 ok, 0 warn, 0 fail, 0 skip: all good"
+    assert lines[-1] == f"profile {profile}: 13 ok, 0 warn, 0 fail, 0 skip: all good"
     text = dict(line.split(None, 2)[1:] for line in lines[:-1])
     assert f"{profile} (from awsCredentialExport in user settings)" in text["profile"]
     assert text["region"] == "us-east-1 (AWS_REGION from user settings ~/.claude/settings.json)"
@@ -143,6 +144,8 @@ def test_healthy_setup_is_all_ok_and_names_what_it_found_in_text_and_json(box, s
         f"awsAuthRefresh (user): {EXECUTABLE} login --profile {profile}; "
         "CLAUDE_CODE_USE_BEDROCK=1 (user)"
     )
+    assert text["startup"].startswith("warm cache (file store): export ")
+    assert "budgets: export <= 1.5x python, login <= 1.2x export" in text["startup"]
     assert text["cache"].startswith("no cached credentials yet")
     assert "(fetched)" in text["credentials"] and "****" in text["credentials"]
     (request,) = bedrock.requests
@@ -183,6 +186,7 @@ def test_sso_profile_without_a_token_fails_credentials_with_the_login_command(ss
         "credentials": "?",
         "identity": "skip",
         "bedrock": "skip",
+        "startup": "skip",
     }
     assert bedrock.calls == {}
     assert not browser_log.exists() and sum(sso.calls.values()) == 0
@@ -434,3 +438,37 @@ def test_help_lists_the_options():
     )
     assert completed.returncode == 0
     assert all(option in completed.stdout for option in ("--profile", "--json", "--model"))
+
+
+def test_startup_warns_when_managed_settings_make_claude_code_ignore_the_users_hook(box, sts, bedrock):
+    profile = healthy(box)
+    write_json(box.root / "managed-settings.json", {"env": {"AWS_PROFILE": "corp"}})
+    found = checks(doctor(box, "--json", "--profile", profile))
+    startup = found["startup"]
+    assert startup["verdict"] == "warn"
+    assert startup["detail"] == (
+        "managed settings set AWS_PROFILE=corp: Claude Code then ignores awsCredentialExport from the user"
+        " settings"
+    )
+    assert startup["fix"].startswith("put the hooks in the managed settings too (sudo cred-export setup")
+
+
+def test_startup_warns_when_login_is_not_answered_from_the_cache(box, sts, bedrock, tmp_path):
+    """A hook whose `login` takes seconds, as the slow path did, is flagged."""
+    slow = tmp_path / "bin" / "cred-export"
+    slow.parent.mkdir()
+    slow.write_text(f'#!/bin/sh\n[ "$1" = login ] && sleep 2\nexec {EXECUTABLE} "$@"\n')
+    slow.chmod(0o755)
+    profile = box.role_chain(depth=1)
+    write_json(
+        box.home / ".claude" / "settings.json",
+        {
+            "awsCredentialExport": f"{slow} --profile {profile}",
+            "awsAuthRefresh": f"{slow} login --profile {profile}",
+            "env": {"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "us-east-1", "ANTHROPIC_MODEL": MODEL},
+        },
+    )
+    startup = checks(doctor(box, "--json"))["startup"]
+    assert startup["verdict"] == "warn", startup
+    assert "login is not answered from the cache: Claude Code pays this at every start" in startup["detail"]
+    assert startup["fix"] == f"run cred-export login --profile {profile} --debug and look for 'cache hit'"

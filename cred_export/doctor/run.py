@@ -18,6 +18,7 @@ from cred_export.doctor.identity import check_identity
 from cred_export.doctor.model import check_model
 from cred_export.doctor.region import check_region
 from cred_export.doctor.report import CHECK_IDS, Check, Report, fail
+from cred_export.doctor.startup import check_startup
 from cred_export.doctor.store_checks import check_cache, check_keyring
 
 CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
@@ -33,6 +34,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("bedrock", check_bedrock),
     ("model", check_model),
     ("claude-code", check_claude_code),
+    ("startup", check_startup),
 )
 assert tuple(check_id for check_id, _ in CHECKS) == CHECK_IDS
 
