@@ -102,7 +102,7 @@ def obtain(item: Item, lock: Lock | None = None, **kwargs) -> float | None:  # t
 # --- the window ------------------------------------------------------------------------------
 
 
-def test_the_window_defaults_wait_a_minute_and_always_grant_grace():
+def test_the_window_defaults_wait_a_minute_and_grant_no_grace():
     window = renewal.Window(refresh_ahead=900, min_handout=600)
     assert window.lock_timeout == 60
     assert window.grace == float("inf")
