@@ -136,3 +136,10 @@ def oidc_op() -> Iterator[OpenIdProvider]:
     provider = OpenIdProvider(redirect_port=free_port())
     yield provider
     provider.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/unit are marked `unit` (the fast loop), every other one `e2e`."""
+    unit = Path(__file__).parent / "unit"
+    for item in items:
+        item.add_marker(pytest.mark.unit if unit in item.path.parents else pytest.mark.e2e)

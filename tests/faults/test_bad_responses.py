@@ -7,23 +7,28 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
+from typing import Any
+from xml.sax.saxutils import escape, unescape
 
+import jwt
 import pytest
+from botocore.utils import parse_timestamp
+from cryptography.hazmat.primitives.asymmetric import rsa
 from faultkit import START_URL, assert_one_line, seed_sso_token, timed_run, write_sso_config
 from faulty import Answer, FaultyUpstream
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from inputs import any_text, environment, json_object_with, json_values, odd_text
 
 from cred_export import sts as sts_calls
 from cred_export.chain import as_credentials
-from cred_export.credentials import Keys
-from cred_export.errors import CredExportError
+from cred_export.credentials import LATEST_TIME, Credentials, Keys
+from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.idp import oidc
-from cred_export.idp.oidc_session import _validated, keep
+from cred_export.idp.oidc_session import _validated, keep, session_keys
 from cred_export.idp.profiles import parse_oidc
 from cred_export.sources.sso import SsoRoot
 from cred_export.sso import oidc as sso_oidc
@@ -61,19 +66,39 @@ def _answering(front: FaultyUpstream, status: int, body: bytes, content_type: st
     front.answer = Answer(status, body, {"Content-Type": content_type})
 
 
-def _accept_or_refuse(call) -> None:  # type: ignore[no-untyped-def]
-    """`call()` may succeed or raise an expected failure; nothing else."""
+def _outcome(call: Callable[[], Any]) -> Any:
+    """What `call()` returns, or the expected failure it raises; anything else fails the test."""
     try:
-        call()
-    except CredExportError:
-        pass
+        value = call()
+    except CredExportError as exc:
+        event(f"refused: {type(exc).__name__}")
+        return exc
+    event("accepted")
+    return value
+
+
+def _single_line(value: object) -> bool:
+    return isinstance(value, str) and value != "" and "\n" not in value and "\r" not in value
 
 
 # --- STS --------------------------------------------------------------------------------------
 
 _xml_value = st.one_of(odd_text.map(lambda t: escape(t.replace("\x00", ""))), st.just("2030-01-01T00:00:00Z"))
-_sts_fields = st.dictionaries(
-    st.sampled_from(["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"]), _xml_value
+# Values a service could really send (secrets hold /, + and =), so that answers are often complete.
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+="
+_key_text = st.text(alphabet=_KEY_ALPHABET, min_size=1, max_size=60)
+_TIMES = ("2030-01-01T00:00:00Z", "2030-01-01T00:00:00.250Z", "2030-01-01T02:00:00+02:00")
+_STS_FIELDS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+_sts_fields = st.one_of(
+    st.dictionaries(st.sampled_from(_STS_FIELDS), _xml_value),
+    st.fixed_dictionaries(
+        {
+            "AccessKeyId": _key_text,
+            "SecretAccessKey": _key_text,
+            "SessionToken": _key_text,
+            "Expiration": st.sampled_from(_TIMES),
+        }
+    ),
 )
 
 
@@ -83,11 +108,17 @@ def _sts_document(fields: dict[str, str], wrapper: str) -> bytes:
     return f'<AssumeRoleResponse xmlns="{_STS_NS}">{body}</AssumeRoleResponse>'.encode()
 
 
+_ASSUMED = "AssumeRoleResult"
+
+
+def _sts_answer(fields: dict[str, str], wrapper: str = _ASSUMED) -> tuple[int, bytes, dict[str, str] | None]:
+    """(status, body, the credentials it carries); None where the answer carries none."""
+    return 200, _sts_document(fields, wrapper), fields if wrapper == _ASSUMED else None
+
+
 _sts_answers = st.one_of(
-    st.tuples(
-        st.just(200), st.builds(_sts_document, _sts_fields, st.sampled_from(["AssumeRoleResult", "X"]))
-    ),
-    st.tuples(st.sampled_from([200, 400]), st.binary(max_size=200)),
+    st.builds(_sts_answer, _sts_fields, st.sampled_from([_ASSUMED, "X"])),
+    st.tuples(st.sampled_from([200, 400]), st.binary(max_size=200), st.none()),
     st.tuples(
         st.just(400),
         st.tuples(_xml_value, _xml_value).map(
@@ -95,61 +126,77 @@ _sts_answers = st.one_of(
                 f"<ErrorResponse><Error><Code>{cm[0]}</Code><Message>{cm[1]}</Message></Error></ErrorResponse>".encode()
             )
         ),
+        st.none(),
     ),
 )
 
 
 @FUZZ
 @given(answer=_sts_answers)
+@example(answer=_sts_answer({"AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "t"}))
 @example(
-    answer=(
-        200,
-        _sts_document({"AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "t"}, "AssumeRoleResult"),
+    answer=_sts_answer(
+        {"AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "never"}
     )
 )
 @example(
-    answer=(
-        200,
-        _sts_document(
-            {"AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "never"},
-            "AssumeRoleResult",
-        ),
+    answer=_sts_answer(
+        {
+            "AccessKeyId": "A\nB",
+            "SecretAccessKey": "s",
+            "SessionToken": "t",
+            "Expiration": "2030-01-01T00:00:00Z",
+        }
     )
 )
 @example(
-    answer=(
-        200,
-        _sts_document(
-            {
-                "AccessKeyId": "A\nB",
-                "SecretAccessKey": "s",
-                "SessionToken": "t",
-                "Expiration": "2030-01-01T00:00:00Z",
-            },
-            "AssumeRoleResult",
-        ),
+    answer=_sts_answer(
+        {
+            "AccessKeyId": "A",
+            "SecretAccessKey": "s",
+            "SessionToken": "t",
+            "Expiration": "99999-01-01T00:00:00Z",
+        }
     )
 )
 @example(
-    answer=(
-        200,
-        _sts_document(
-            {
-                "AccessKeyId": "A",
-                "SecretAccessKey": "s",
-                "SessionToken": "t",
-                "Expiration": "99999-01-01T00:00:00Z",
-            },
-            "AssumeRoleResult",
-        ),
+    answer=_sts_answer(
+        {
+            "AccessKeyId": "A&amp;B",
+            "SecretAccessKey": "s",
+            "SessionToken": "t",
+            "Expiration": "2030-01-01T00:00:00Z",
+        }
     )
 )
 def test_sts_answers_become_credentials_or_an_upstream_error(front, answer):
-    _answering(front, *answer, "text/xml")
+    status, body, said = answer
+    _answering(front, status, body, "text/xml")
     keys = Keys("AKIAFUZZFUZZFUZZFUZZ", "secret")
     role = "arn:aws:iam::123456789012:role/r"
-    _accept_or_refuse(
+    outcome = _outcome(
         lambda: as_credentials(sts_calls.assume_role(keys, role, signer_profile="p", target_profile="p"))
+    )
+    if not isinstance(outcome, Credentials):
+        assert isinstance(outcome, UpstreamError)
+        assert not _plainly_complete(said), "a complete, well-formed answer was refused"
+        return
+    # Handed out only when the service said all of it, and exactly what it said.
+    assert said is not None and set(said) == set(_STS_FIELDS)
+    assert outcome.access_key_id == unescape(said["AccessKeyId"])
+    assert outcome.secret_access_key == unescape(said["SecretAccessKey"])
+    assert outcome.session_token == unescape(said["SessionToken"])
+    assert outcome.expiration == parse_timestamp(unescape(said["Expiration"])).timestamp()
+    assert outcome.assumed_expiry is False
+
+
+def _plainly_complete(said: dict[str, str] | None) -> bool:
+    """Whether an STS answer carries every field, with plain keys and a time as AWS writes it."""
+    return (
+        said is not None
+        and set(said) == set(_STS_FIELDS)
+        and said["Expiration"] in _TIMES
+        and all(said[name] and set(said[name]) <= set(_KEY_ALPHABET) for name in _STS_FIELDS[:3])
     )
 
 
@@ -163,8 +210,16 @@ _role_credentials = json_object_with(
         "expiration": st.one_of(st.integers(), st.floats(allow_nan=False), st.just(10**300)),
     }
 )
+_complete_role_credentials = st.fixed_dictionaries(
+    {
+        "accessKeyId": _key_text,
+        "secretAccessKey": _key_text,
+        "sessionToken": _key_text,
+        "expiration": st.one_of(st.integers(1, 2 * 10**14), st.floats(-1e15, 1e15)),  # milliseconds
+    }
+)
 _portal_answers = st.one_of(
-    _role_credentials.map(lambda rc: {"roleCredentials": rc}),
+    st.one_of(_role_credentials, _complete_role_credentials).map(lambda rc: {"roleCredentials": rc}),
     json_values,
 )
 
@@ -204,10 +259,46 @@ def _with_valid_sso_token() -> None:
     },
     status=200,
 )
+@example(
+    document={
+        "roleCredentials": {
+            "accessKeyId": "A",
+            "secretAccessKey": "s",
+            "sessionToken": "t",
+            "expiration": 1_900_000_000_123,
+        }
+    },
+    status=200,
+)
 def test_sso_portal_answers_become_credentials_or_an_upstream_error(front, document, status):
     _with_valid_sso_token()
     _answering(front, status, json.dumps(document).encode(), "application/json")
-    _accept_or_refuse(lambda: as_credentials(_SSO_ROOT.credentials(NullStore())))
+    outcome = _outcome(lambda: as_credentials(_SSO_ROOT.credentials(NullStore())))
+    said = document.get("roleCredentials") if status == 200 and isinstance(document, dict) else None
+    if not isinstance(outcome, Credentials):
+        assert isinstance(outcome, (UpstreamError, LoginRequired))
+        assert not _complete_role_credentials(said), "a complete, well-formed answer was refused"
+        return
+    # Handed out only when the portal said all of it, and exactly what it said (expiry in ms).
+    assert isinstance(said, dict)
+    assert outcome.access_key_id == said["accessKeyId"]
+    assert outcome.secret_access_key == said["secretAccessKey"]
+    assert outcome.session_token == said["sessionToken"]
+    assert outcome.expiration == said["expiration"] / 1000
+    assert outcome.assumed_expiry is False
+
+
+def _complete_role_credentials(said: object) -> bool:
+    """Whether the portal's `roleCredentials` are all there, one line each, with a possible expiry."""
+    if not isinstance(said, dict):
+        return False
+    values = [said.get(name) for name in ("accessKeyId", "secretAccessKey", "sessionToken")]
+    expiration = said.get("expiration")
+    return (
+        all(_single_line(value) for value in values)
+        and isinstance(expiration, (int, float))
+        and 0 < expiration < LATEST_TIME * 1000
+    )
 
 
 _token_answers = json_object_with(
@@ -235,12 +326,12 @@ def test_sso_oidc_renewal_answers_become_a_token_or_an_upstream_error(front, doc
         tokens.save(_SSO, renewed)
         assert tokens.load(_SSO) is not None
 
-    _accept_or_refuse(renew_and_keep)
+    _outcome(renew_and_keep)
 
 
 # --- OpenID Providers ---------------------------------------------------------------------------
 
-_discovery = json_object_with(
+_odd_discovery = json_object_with(
     {
         "issuer": st.sampled_from(["ISSUER", "http://elsewhere"]),
         "authorization_endpoint": st.one_of(st.just("ISSUER/authorize"), odd_text, st.integers()),
@@ -250,6 +341,21 @@ _discovery = json_object_with(
         "id_token_signing_alg_values_supported": st.one_of(st.lists(odd_text), odd_text, st.integers()),
     }
 )
+_complete_discovery = st.fixed_dictionaries(
+    {
+        "issuer": st.just("ISSUER"),
+        "authorization_endpoint": st.just("ISSUER/authorize"),
+        "token_endpoint": st.just("ISSUER/token"),
+        "jwks_uri": st.just("ISSUER/jwks"),
+    },
+    optional={
+        "device_authorization_endpoint": st.just("ISSUER/device"),
+        "id_token_signing_alg_values_supported": st.lists(
+            st.sampled_from(["RS256", "ES256", "PS512", "EdDSA", "HS256", "none", "rs256"]), max_size=4
+        ),
+    },
+)
+_discovery = st.one_of(_odd_discovery, _complete_discovery)
 
 
 def _oidc_profile(front: FaultyUpstream):  # type: ignore[no-untyped-def]
@@ -263,26 +369,158 @@ def _with_issuer(document: object, issuer: str) -> bytes:
 
 @FUZZ
 @given(document=st.one_of(_discovery, json_values), status=st.sampled_from([200, 404, 500]))
+@example(
+    document={
+        "issuer": "ISSUER",
+        "authorization_endpoint": "ISSUER/authorize",
+        "token_endpoint": "ISSUER/token",
+        "jwks_uri": "ISSUER/jwks",
+        "id_token_signing_alg_values_supported": ["HS256", "ES256", "none", "RS256"],
+    },
+    status=200,
+)
 def test_discovery_documents_become_a_provider_or_an_upstream_error(front, document, status):
-    _answering(front, status, _with_issuer(document, front.url), "application/json")
-    _accept_or_refuse(lambda: oidc.discover(_oidc_profile(front)))
+    body = _with_issuer(document, front.url)
+    _answering(front, status, body, "application/json")
+    outcome = _outcome(lambda: oidc.discover(_oidc_profile(front)))
+    if not isinstance(outcome, oidc.Provider):
+        assert isinstance(outcome, CredExportError)  # UpstreamError; ConfigError for an endpoint not https
+        return
+    # A provider only from a 200 naming this issuer, with exactly the endpoints it named.
+    said = json.loads(body)
+    assert status == 200 and said["issuer"] == front.url == outcome.issuer
+    assert outcome.authorization_endpoint == said["authorization_endpoint"]
+    assert outcome.token_endpoint == said["token_endpoint"]
+    assert outcome.jwks_uri == said["jwks_uri"]
+    assert outcome.device_authorization_endpoint == said.get("device_authorization_endpoint")
+    # Only asymmetric algorithms it offers, in its order; RS256 when it offers none of them.
+    offered = said.get("id_token_signing_alg_values_supported", ["RS256"])
+    safe = tuple(a for a in offered if a in oidc._SAFE_ALGORITHMS)
+    assert outcome.algorithms == (safe or ("RS256",))
+    assert not {"none", "HS256", "HS384", "HS512"} & set(outcome.algorithms)
+
+
+_SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+_RIGHT_KEYS = "the provider's signing keys"
+
+
+def _key_set() -> dict[str, Any]:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_SIGNING_KEY.public_key()))
+    return {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """An id_token to sign with the provider's key when the test runs (the issuer is known then)."""
+
+    claims: dict[str, Any]
+
+    def token(self, issuer: str, now: float) -> str:
+        claims = {**self.claims, "iat": int(now), "exp": int(now) + self.claims["exp"]}
+        claims["iss"] = issuer if claims["iss"] == "ISSUER" else claims["iss"]
+        return jwt.encode(claims, _SIGNING_KEY, algorithm="RS256", headers={"kid": "k1"})
+
+    def valid_for(self, client_id: str) -> bool:
+        audiences = self.claims["aud"] if isinstance(self.claims["aud"], list) else [self.claims["aud"]]
+        return (
+            self.claims["iss"] == "ISSUER"
+            and self.claims["exp"] > 0
+            and "sub" in self.claims
+            and client_id in audiences
+            and (len(audiences) == 1 or self.claims.get("azp") == client_id)
+        )
+
+
+_VALID_CLAIMS = {"iss": "ISSUER", "aud": "c", "exp": 3600, "sub": "user"}
+_signed = st.builds(
+    _Signed,
+    st.one_of(
+        st.just(_VALID_CLAIMS),
+        st.fixed_dictionaries(
+            {
+                "iss": st.sampled_from(["ISSUER", "http://elsewhere"]),
+                "aud": st.sampled_from(["c", "other", ["c", "other"]]),
+                "exp": st.sampled_from([3600, -3600]),  # seconds from now
+            },
+            optional={
+                "sub": st.sampled_from(["user", "u@example.com"]),
+                "azp": st.sampled_from(["c", "other"]),
+            },
+        ),
+    ),
+)
+
+
+class _KeptTexts:
+    """A store that keeps what it is given, to read back what was kept."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+
+    def put_text(self, key: str, text: str) -> None:
+        self.texts[key] = text
 
 
 @FUZZ
 @given(
-    response=json_object_with({"id_token": st.one_of(odd_text, st.just("a.b.c")), "refresh_token": odd_text}),
-    jwks=st.one_of(json_values, json_object_with({"keys": st.lists(json_values, max_size=2)})),
+    response=st.one_of(
+        json_object_with(
+            {"id_token": st.one_of(odd_text, st.just("a.b.c"), _signed), "refresh_token": odd_text}
+        ),
+        st.fixed_dictionaries(
+            {"id_token": _signed}, optional={"refresh_token": st.one_of(_key_text, odd_text)}
+        ),
+    ),
+    jwks=st.one_of(
+        st.just(_RIGHT_KEYS),
+        st.one_of(json_values, json_object_with({"keys": st.lists(json_values, max_size=2)})),
+    ),
 )
 @example(response={"id_token": "eyJhbGciOiJSUzI1NiJ9.e30.sig"}, jwks={"keys": "nope"})
+@example(
+    response={
+        "id_token": _Signed({"iss": "ISSUER", "aud": "c", "exp": 3600, "sub": "u"}),
+        "refresh_token": "r",
+    },
+    jwks=_RIGHT_KEYS,
+)
+@example(
+    response={
+        "id_token": _Signed({"iss": "ISSUER", "aud": ["c", "other"], "exp": 3600, "sub": "u", "azp": "c"})
+    },
+    jwks=_RIGHT_KEYS,
+)
+@example(
+    response={"id_token": _Signed({"iss": "ISSUER", "aud": "c", "exp": 3600, "sub": "u"})},
+    jwks={"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]},
+)
 def test_token_answers_become_an_id_token_or_an_upstream_error(front, response, jwks):
-    _answering(front, 200, json.dumps(jwks).encode(), "application/json")
+    now = time.time()
+    signed = response.get("id_token")
+    if isinstance(signed, _Signed):
+        response = {**response, "id_token": signed.token(front.url, now)}
+    right_keys = jwks == _RIGHT_KEYS
+    _answering(front, 200, json.dumps(_key_set() if right_keys else jwks).encode(), "application/json")
     provider = oidc.Provider(front.url, front.url, front.url, front.url + "/jwks", None, ("RS256",))
     profile = _oidc_profile(front)
+    store = _KeptTexts()
 
     def validate_and_keep() -> None:
-        keep(NullStore(), profile, _validated(profile, provider, response, nonce=None, refresh_token=None))
+        keep(store, profile, _validated(profile, provider, response, nonce=None, refresh_token=None))  # type: ignore[arg-type]
 
-    _accept_or_refuse(validate_and_keep)
+    valid = right_keys and isinstance(signed, _Signed) and signed.valid_for(profile.client_id)
+    outcome = _outcome(validate_and_keep)
+    if outcome is not None:
+        assert isinstance(outcome, UpstreamError)
+        assert not valid, f"a valid id_token was refused: {outcome}"
+        assert store.texts == {}
+        return
+    # Kept only when signed by the provider's key for this client, and exactly as it came.
+    assert valid
+    refresh_key, id_token_key = session_keys(profile)
+    refresh = response.get("refresh_token")
+    assert store.texts.pop(id_token_key) == f"{int(now) + 3600}\n{response['id_token']}"
+    assert store.texts == ({refresh_key: str(refresh)} if refresh else {})
 
 
 # --- end to end ---------------------------------------------------------------------------------

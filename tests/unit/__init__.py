@@ -1,0 +1,1 @@
+"""Fast in-process tests of the core: no servers, no subprocesses, no sleeps (`pytest tests/unit`)."""

@@ -1,0 +1,52 @@
+"""`cred_export.cache_key`: the key every cached entry and keyring item is found by.
+
+The digests are pinned: a change to the key's material, schema or length orphans every user's
+cached credentials on upgrade, so it must be made on purpose (update the pins with it).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cred_export import cache_key
+
+MATERIAL = {"profile": "dev", "chain": ["role/a"]}
+
+
+@pytest.fixture(autouse=True)
+def no_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_schema_version():
+    assert cache_key.CACHE_SCHEMA == 1
+
+
+def test_the_key_for_known_material_is_pinned():
+    assert cache_key.digest(MATERIAL) == "8c315198ac1c73b7d61aa80e678b02245d13a092"
+
+
+def test_the_sts_endpoint_is_part_of_the_key(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000")
+    assert cache_key.digest(MATERIAL) == "950ad3c54d4777a61211654468be375c6bf4ef5a"
+
+
+@pytest.mark.parametrize(
+    "name", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]
+)
+def test_every_endpoint_variable_changes_the_key(monkeypatch, name):
+    before = cache_key.digest(MATERIAL)
+    monkeypatch.setenv(name, "true")
+    assert cache_key.digest(MATERIAL) != before
+
+
+def test_the_key_depends_on_the_material_not_its_order():
+    assert cache_key.digest({"chain": ["role/a"], "profile": "dev"}) == cache_key.digest(MATERIAL)
+    assert cache_key.digest({"profile": "prod", "chain": ["role/a"]}) != cache_key.digest(MATERIAL)
+    assert cache_key.digest({**MATERIAL, "schema": 99}) == cache_key.digest(MATERIAL)  # not the caller's
+
+
+def test_the_key_is_40_hex_digits():
+    key = cache_key.digest({})
+    assert len(key) == 40 and int(key, 16) >= 0
