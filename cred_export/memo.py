@@ -112,9 +112,11 @@ class Memo:
             "refresh_ahead": f"{self.refresh_ahead:g}",
             "keyring_timeout": f"{self.keyring_timeout:g}",
             "chunk": str(self.chunk),
-            "token_key": self.token_key,
-            "region": self.region.replace("\n", " "),
         }
+        if self.token_key:
+            fields["token_key"] = self.token_key
+        if self.region:
+            fields["region"] = self.region.replace("\n", " ")
         if self.fallback_reason:
             fields["fallback_reason"] = self.fallback_reason.replace("\n", " ")
             fields["retry_keyring_after"] = str(int(self.retry_keyring_after))

@@ -27,6 +27,12 @@ def test_the_key_for_known_material_is_pinned():
     assert cache_key.digest(MATERIAL) == "8c315198ac1c73b7d61aa80e678b02245d13a092"
 
 
+def test_the_bedrock_token_key_is_pinned():
+    """Where a profile's Bedrock API key is kept, by its credentials' key (made before it had a name)."""
+    credentials_key = "8c315198ac1c73b7d61aa80e678b02245d13a092"
+    assert cache_key.bedrock_token_key(credentials_key) == "ad2b6640995d4f11487bf7a3df61761311e2b833"
+
+
 def test_the_sts_endpoint_is_part_of_the_key(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000")
     assert cache_key.digest(MATERIAL) == "950ad3c54d4777a61211654468be375c6bf4ef5a"

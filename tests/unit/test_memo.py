@@ -161,6 +161,17 @@ def test_memo_lines():
         "key=k\nstore=fallback\nrefresh_ahead=450.5\nkeyring_timeout=0.25\nchunk=1000\n"
         "fallback_reason=the keyring is locked second line\nretry_keyring_after=1900000000\n"
     )
+    with_token = memo.Memo("k", "file", token_key="t0", region="eu-west-1\nx")
+    assert with_token.lines() == (
+        "key=k\nstore=file\nrefresh_ahead=900\nkeyring_timeout=2\nchunk=0\ntoken_key=t0\nregion=eu-west-1 x\n"
+    )
+
+
+def test_the_bedrock_token_fields_read_back_and_default_to_empty():
+    note = memo.Memo.parse(memo.Memo("k", "file", token_key="t0", region="eu-west-1").lines().splitlines())
+    assert note is not None and (note.token_key, note.region) == ("t0", "eu-west-1")
+    bare = memo.Memo.parse(["key=k", "store=file"])
+    assert bare is not None and (bare.token_key, bare.region) == ("", "")
 
 
 def test_parse_reads_lines_back():
