@@ -234,3 +234,22 @@ SPOIL_SECRET = (
     "credentials['SecretAccessKey'] = credentials['SecretAccessKey'][::-1]\n"
     "print(json.dumps(document))\n"
 )
+
+
+def test_the_connection_watch_reads_every_address_and_flags_what_leaves_loopback(tmp_path):
+    trace = tmp_path / "strace.log"
+    trace.write_text(
+        '101 connect(4, {sa_family=AF_INET, sin_port=htons(35235), sin_addr=inet_addr("127.0.0.1")}, 16)'
+        " = -1 EINPROGRESS (Operation now in progress)\n"
+        "102 connect(5, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0),"
+        ' inet_pton(AF_INET6, "2600:1f18::1", &sin6_addr), sin6_scope_id=0}, 28) = 0\n'
+        '103 sendto(6, "\\x12", 30, 0, {sa_family=AF_INET, sin_port=htons(53),'
+        ' sin_addr=inet_addr("127.0.0.53")}, 16) = 30\n'
+        '104 connect(7, {sa_family=AF_UNIX, sun_path="/run/dbus"}, 110) = 0\n'
+        "105 connect(8, {sa_family=AF_INET, sin_port=htons(443),"
+        ' sin_addr=inet_addr("160.79.104.10")}, 16) = 0\n'
+    )
+    found = claude_code.destinations(trace)
+    assert found == {("127.0.0.1", 35235), ("2600:1f18::1", 443), ("127.0.0.53", 53), ("160.79.104.10", 443)}
+    start = Start(0, "", "", Counter(), found)
+    assert start.off_loopback == {("2600:1f18::1", 443), ("127.0.0.53", 53), ("160.79.104.10", 443)}

@@ -20,9 +20,11 @@ instance metadata address.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,8 +46,11 @@ QUIET = {
     "DISABLE_BUG_COMMAND": "1",
 }
 _INET = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([^"]+)"\)')
-_INET6 = re.compile(r'sin6_port=htons\((\d+)\), inet_pton\(AF_INET6, "([^"]+)"')
+_INET6 = re.compile(r'sin6_port=htons\((\d+)\),[^{}]*?inet_pton\(AF_INET6, "([^"]+)"')
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+# strace, following every child, writing to the file named next the calls that name an address.
+ADDRESSED_CALLS = "trace=connect,sendto,sendmsg,sendmmsg"
+WATCH_CONNECTIONS = ("strace", "-f", "--seccomp-bpf", "-qq", "-e", ADDRESSED_CALLS, "-o")
 
 
 def installed() -> bool:
@@ -146,25 +151,33 @@ class ClaudeCode:
         """`claude -p PROMPT` in the project directory; no secret may show on its stderr or in new files."""
         self.hook_log.write_text("")
         trace = self.box.root / "strace.log"
-        argv = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace)]
         before = self.box.file_identities()
-        completed = subprocess.run(
-            [*argv, str(self.cli), "-p", prompt],
+        process = subprocess.Popen(
+            [*WATCH_CONNECTIONS, str(trace), str(self.cli), "-p", prompt],
             env=self.environment(env),
             cwd=self.project,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
+            start_new_session=True,  # one process group: Claude Code, its hooks and their children
         )
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            raise AssertionError(
+                f"claude -p did not finish within {timeout} s: {(out + err)[-2000:]}"
+            ) from None
         hooks = Counter(line for line in self.hook_log.read_text().splitlines() if line)
-        start = Start(completed.returncode, completed.stdout, completed.stderr, hooks, destinations(trace))
-        self.box.check_for_leaks(completed.stderr + completed.stdout, before)
+        start = Start(process.returncode, out, err, hooks, destinations(trace))
+        self.box.check_for_leaks(err + out, before)
         return start
 
 
 def destinations(trace: Path) -> set[tuple[str, int]]:
-    """Every (address, port) in an strace log of connect/sendto/sendmsg calls."""
+    """Every (address, port) in an strace log of the calls that name an address."""
     text = trace.read_text(errors="replace") if trace.exists() else ""
     found = {(host, int(port)) for port, host in _INET.findall(text)}
     return found | {(host, int(port)) for port, host in _INET6.findall(text)}
