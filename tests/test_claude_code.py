@@ -181,6 +181,30 @@ def test_a_console_session_profile_answers(console_sandbox, signin, sts, bedrock
     assert sts.calls == {}
 
 
+def test_a_console_profile_signs_in_through_the_refresh_hook_then_starts_without_sign_in(
+    console_sandbox, signin, sts, bedrock, claude_cli
+):
+    console_sandbox.write_aws_config("[profile dev]\nlogin_session =\nregion = us-east-1\n")
+    claude = claude_in(console_sandbox, bedrock, claude_cli)
+    claude.wire("dev")
+
+    first = claude.start(env=browser_env(console_sandbox))
+    assert first.hooks == REFRESH_AND_EXPORT
+    (visited,) = browser_visits(console_sandbox)
+    assert "/v1/authorize?" in visited
+    assert signin.grants == {"authorization_code": 1} and signin.dpop_violations == {}
+    (session,) = signin.issued
+    assert_answered(first, bedrock, session.access_key_id)
+
+    bedrock.reset()
+    bedrock.reply_text = REPLY
+    second = claude.start(env=browser_env(console_sandbox))
+    assert second.hooks == REFRESH_AND_EXPORT
+    assert len(browser_visits(console_sandbox)) == 1 and signin.grants == {"authorization_code": 1}
+    assert_answered(second, bedrock, session.access_key_id)
+    assert sts.calls == {}
+
+
 # --------------------------------------------------------------------------- Option E
 
 
