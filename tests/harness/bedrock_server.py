@@ -37,10 +37,11 @@ import urllib.parse
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler
 
 from harness import bedrock_runtime, event_stream
-from harness.aws_signature import Lookup, Refused, verify
+from harness.aws_signature import Caller, Lookup, Refused, verify
 from harness.loopback import LoopbackServer
 
 ACCOUNT = "123456789012"
@@ -140,11 +141,10 @@ class BedrockServer:
         with self._lock:
             self.refusals.append(Refusal(operation, refused.error_type, _named_key_id(authorization)))
 
-    def _caller(self, method: str, path: str, headers, body: bytes) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
-        """(key id, region, scheme) of an authenticated request, or raises `Refused`."""
+    def _caller(self, method: str, path: str, headers: Message, body: bytes) -> Caller:
+        """Who sent an authenticated request; raises `Refused` for anyone else."""
         if self.credentials is not None:
-            caller = verify(method, path, headers, body, service="bedrock", lookup=self.credentials)
-            return caller.key_id, caller.region, caller.scheme
+            return verify(method, path, headers, body, service="bedrock", lookup=self.credentials)
         scope = _signing_scope(headers.get("Authorization", ""))
         if scope is None or not headers.get("X-Amz-Date"):
             raise Refused("MissingAuthenticationTokenException", "Missing Authentication Token")
@@ -153,7 +153,7 @@ class BedrockServer:
             raise Refused(
                 "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'."
             )
-        return key_id, region, "sigv4"
+        return Caller(key_id, region, "sigv4")
 
     def _handler(self):  # type: ignore[no-untyped-def]
         server = self
@@ -169,15 +169,18 @@ class BedrockServer:
                 caller = self._authenticate("ListInferenceProfiles", b"")
                 if caller is None:
                     return
-                key_id, region, scheme = caller
                 query = dict(urllib.parse.parse_qsl(url.query))
-                server._record(Request("ListInferenceProfiles", key_id, region, query, scheme=scheme))
+                server._record(
+                    Request(
+                        "ListInferenceProfiles", caller.key_id, caller.region, query, scheme=caller.scheme
+                    )
+                )
                 if server.deny:
                     return self._error(
-                        403, "AccessDeniedException", _denied_message(key_id, "ListInferenceProfiles")
+                        403, "AccessDeniedException", _denied_message(caller.key_id, "ListInferenceProfiles")
                     )
                 try:
-                    page = server._page(region, query)
+                    page = server._page(caller.region, query)
                 except ValueError as exc:
                     return self._error(400, "ValidationException", str(exc))
                 self._reply(200, page)
@@ -191,11 +194,14 @@ class BedrockServer:
                 caller = self._authenticate(operation, body)
                 if caller is None:
                     return
-                key_id, region, scheme = caller
                 model = urllib.parse.unquote(route["model"])
-                server._record(Request(operation, key_id, region, {}, model=model, scheme=scheme))
+                server._record(
+                    Request(operation, caller.key_id, caller.region, {}, model=model, scheme=caller.scheme)
+                )
                 if server.deny:
-                    return self._error(403, "AccessDeniedException", _denied_message(key_id, operation))
+                    return self._error(
+                        403, "AccessDeniedException", _denied_message(caller.key_id, operation)
+                    )
                 try:
                     request = bedrock_runtime.parse(body)
                 except bedrock_runtime.BadRequest as exc:
@@ -210,7 +216,7 @@ class BedrockServer:
                     {"X-Amzn-Bedrock-Content-Type": "application/json"},
                 )
 
-            def _authenticate(self, operation: str, body: bytes) -> tuple[str, str, str] | None:
+            def _authenticate(self, operation: str, body: bytes) -> Caller | None:
                 try:
                     return server._caller(self.command, self.path, self.headers, body)
                 except Refused as refused:
