@@ -65,6 +65,12 @@ def bedrock(_bedrock: BedrockServer) -> BedrockServer:
     return _bedrock
 
 
+def forget_requests(bedrock: BedrockServer) -> None:
+    """Between two starts: the stand-in's log emptied, its answer kept."""
+    bedrock.reset()
+    bedrock.reply_text = REPLY
+
+
 def claude_in(box: Sandbox, bedrock: BedrockServer, cli: Path) -> ClaudeCode:
     return ClaudeCode(box, bedrock.url, cli)
 
@@ -104,8 +110,7 @@ def test_an_assume_role_chain_answers_every_start(sandbox, sts, bedrock, claude_
     assert first.hooks == REFRESH_AND_EXPORT
     assert sts.calls == {"AssumeRole": 2}
 
-    bedrock.reset()
-    bedrock.reply_text = REPLY
+    forget_requests(bedrock)
     second = claude.start()
     assert_answered(second, bedrock, issued)
     assert second.hooks == REFRESH_AND_EXPORT
@@ -151,8 +156,7 @@ def test_an_sso_profile_signs_in_through_the_refresh_hook_then_starts_without_si
     assert_answered(first, bedrock, role.access_key_id)
 
     calls = sum(sso.calls.values())
-    bedrock.reset()
-    bedrock.reply_text = REPLY
+    forget_requests(bedrock)
     second = claude.start(env=browser_env(sso_sandbox))
     assert second.hooks == REFRESH_AND_EXPORT
     assert len(browser_visits(sso_sandbox)) == 1  # no sign-in this time
@@ -196,8 +200,7 @@ def test_a_console_profile_signs_in_through_the_refresh_hook_then_starts_without
     (session,) = signin.issued
     assert_answered(first, bedrock, session.access_key_id)
 
-    bedrock.reset()
-    bedrock.reply_text = REPLY
+    forget_requests(bedrock)
     second = claude.start(env=browser_env(console_sandbox))
     assert second.hooks == REFRESH_AND_EXPORT
     assert len(browser_visits(console_sandbox)) == 1 and signin.grants == {"authorization_code": 1}
