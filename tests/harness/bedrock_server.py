@@ -1,35 +1,47 @@
-"""A local stand-in for Amazon Bedrock's control plane (moto has no ListInferenceProfiles).
+"""A local stand-in for Amazon Bedrock (moto has neither its control plane nor its runtime).
 
-Point botocore at it with ``AWS_ENDPOINT_URL_BEDROCK`` (``server.url``). It speaks the REST-JSON
-shape of botocore's ``bedrock`` service model (2023-04-20) for ``ListInferenceProfiles``:
+Point botocore at it with ``AWS_ENDPOINT_URL_BEDROCK`` / ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, and
+Claude Code with ``ANTHROPIC_BEDROCK_BASE_URL`` (``server.url``). It speaks the REST-JSON shapes of
+botocore's ``bedrock`` (2023-04-20) and ``bedrock-runtime`` (2023-09-30) service models:
 
-- ``GET /inference-profiles`` with the query parameters ``maxResults`` (1 to 1000), ``nextToken``
-  and ``type`` (``typeEquals``: ``SYSTEM_DEFINED`` or ``APPLICATION``). Without ``type`` only
-  system-defined profiles are listed, as Bedrock does; application inference profiles are
-  listed with ``type=APPLICATION``.
-- The answer is ``{"inferenceProfileSummaries": [...], "nextToken": "..."}`` (no ``nextToken`` on
-  the last page); each summary carries ``inferenceProfileName``, ``description``, ``createdAt``,
-  ``updatedAt``, ``inferenceProfileArn``, ``models`` (``modelArn``s), ``inferenceProfileId``,
-  ``status`` and ``type``, with ARNs in the region the request was signed for.
-- Requests must be SigV4-signed for service ``bedrock`` (``Authorization: AWS4-HMAC-SHA256
-  Credential=<key id>/<date>/<region>/bedrock/aws4_request, …`` and ``X-Amz-Date``); anything
-  else is refused the way AWS refuses it. Signatures are not verified (the server never sees
-  the secret key).
+- ``GET /inference-profiles`` (ListInferenceProfiles) with the query parameters ``maxResults``
+  (1 to 1000), ``nextToken`` and ``type`` (``typeEquals``: ``SYSTEM_DEFINED`` or ``APPLICATION``).
+  Without ``type`` only system-defined profiles are listed, as Bedrock does; application inference
+  profiles are listed with ``type=APPLICATION``. The answer is ``{"inferenceProfileSummaries":
+  [...], "nextToken": "..."}`` (no ``nextToken`` on the last page); each summary carries
+  ``inferenceProfileName``, ``description``, ``createdAt``, ``updatedAt``, ``inferenceProfileArn``,
+  ``models`` (``modelArn``s), ``inferenceProfileId``, ``status`` and ``type``, with ARNs in the
+  region the request was signed for.
+- ``POST /model/{modelId}/invoke`` (InvokeModel): an Anthropic Messages request in, one Messages
+  response out as JSON, saying ``reply_text`` (cut at ``max_tokens`` words).
+- ``POST /model/{modelId}/invoke-with-response-stream`` (InvokeModelWithResponseStream): the same
+  message as an AWS event stream (``application/vnd.amazon.eventstream``), one ``chunk`` per
+  Anthropic streaming event (see `harness.bedrock_runtime`).
+- Who may call: requests must be SigV4-signed for service ``bedrock``. Built with
+  ``credentials`` (a lookup from access key id to what STS, the SSO portal or AWS Sign-In issued),
+  the server checks every signature and every Bedrock API key (``Authorization: Bearer
+  bedrock-api-key-…``) against the secret really issued, by botocore's own signer, and refuses
+  everything else with 403 (``refusals`` lists them; see `harness.aws_signature`). Without it,
+  signatures are not verified (the server never sees a secret) and only their form is checked.
 - Errors carry ``x-amzn-ErrorType`` and a ``{"message": …}`` body, so botocore raises its
   modeled exceptions: ``AccessDeniedException`` (403) when ``deny`` is set,
-  ``ValidationException`` (400) for bad parameters, ``UnknownOperationException`` (404).
+  ``ValidationException`` (400) for bad parameters or bodies, ``UnknownOperationException`` (404).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.parse
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler
 
+from harness import bedrock_runtime, event_stream
+from harness.aws_signature import Caller, Lookup, Refused, verify
 from harness.loopback import LoopbackServer
 
 ACCOUNT = "123456789012"
@@ -46,6 +58,12 @@ DEFAULT_PROFILES = (
     "us.anthropic.claude-sonnet-4-6",
     "us.anthropic.claude-haiku-4-5",
 )
+DEFAULT_REPLY = "Hello from the Bedrock stand-in."
+_RUNTIME_PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<action>invoke|invoke-with-response-stream)$")
+_RUNTIME_OPERATIONS = {
+    "invoke": "InvokeModel",
+    "invoke-with-response-stream": "InvokeModelWithResponseStream",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,17 @@ class Request:
     key_id: str
     region: str
     query: dict[str, str]
+    model: str = ""  # the runtime's model id, as the path names it (decoded)
+    scheme: str = "sigv4"  # or "api-key" (a Bedrock API key as the bearer token)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request refused for its credentials: which operation, the error answered, the key id named."""
+
+    operation: str
+    error_type: str
+    key_id: str
 
 
 @dataclass(frozen=True)
@@ -66,13 +95,16 @@ class ApplicationProfile:
 
 
 class BedrockServer:
-    def __init__(self) -> None:
+    def __init__(self, credentials: Lookup | None = None) -> None:
+        self.credentials = credentials
         self.profiles: list[str] = list(DEFAULT_PROFILES)
         self.applications: list[ApplicationProfile] = []
         self.deny = False
         self.page_size = MAX_RESULTS  # the largest page the server returns, whatever is asked
+        self.reply_text = DEFAULT_REPLY
         self.calls: Counter[str] = Counter()
         self.requests: list[Request] = []
+        self.refusals: list[Refusal] = []
         self._lock = threading.Lock()
         self._http = LoopbackServer(self._handler())
 
@@ -84,10 +116,12 @@ class BedrockServer:
         with self._lock:
             self.calls.clear()
             self.requests.clear()
+            self.refusals.clear()
         self.profiles = list(DEFAULT_PROFILES)
         self.applications = []
         self.deny = False
         self.page_size = MAX_RESULTS
+        self.reply_text = DEFAULT_REPLY
 
     def close(self) -> None:
         self._http.close()
@@ -103,6 +137,24 @@ class BedrockServer:
             self.calls[request.operation] += 1
             self.requests.append(request)
 
+    def _refuse(self, operation: str, refused: Refused, authorization: str) -> None:
+        with self._lock:
+            self.refusals.append(Refusal(operation, refused.error_type, _named_key_id(authorization)))
+
+    def _caller(self, method: str, path: str, headers: Message, body: bytes) -> Caller:
+        """Who sent an authenticated request; raises `Refused` for anyone else."""
+        if self.credentials is not None:
+            return verify(method, path, headers, body, service="bedrock", lookup=self.credentials)
+        scope = _signing_scope(headers.get("Authorization", ""))
+        if scope is None or not headers.get("X-Amz-Date"):
+            raise Refused("MissingAuthenticationTokenException", "Missing Authentication Token")
+        key_id, region, service = scope
+        if service != "bedrock":
+            raise Refused(
+                "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'."
+            )
+        return Caller(key_id, region, "sigv4")
+
     def _handler(self):  # type: ignore[no-untyped-def]
         server = self
 
@@ -114,45 +166,82 @@ class BedrockServer:
                 url = urllib.parse.urlsplit(self.path)
                 if url.path != "/inference-profiles":
                     return self._error(404, "UnknownOperationException", "Unknown operation")
-                scope = _signing_scope(self.headers.get("Authorization", ""))
-                if scope is None or not self.headers.get("X-Amz-Date"):
-                    return self._error(
-                        403, "MissingAuthenticationTokenException", "Missing Authentication Token"
-                    )
-                key_id, region, service = scope
-                if service != "bedrock":
-                    return self._error(
-                        403,
-                        "InvalidSignatureException",
-                        "Credential should be scoped to correct service: 'bedrock'.",
-                    )
+                caller = self._authenticate("ListInferenceProfiles", b"")
+                if caller is None:
+                    return
                 query = dict(urllib.parse.parse_qsl(url.query))
-                server._record(Request("ListInferenceProfiles", key_id, region, query))
+                server._record(
+                    Request(
+                        "ListInferenceProfiles", caller.key_id, caller.region, query, scheme=caller.scheme
+                    )
+                )
                 if server.deny:
-                    return self._error(403, "AccessDeniedException", _denied_message(key_id))
+                    return self._error(
+                        403, "AccessDeniedException", _denied_message(caller.key_id, "ListInferenceProfiles")
+                    )
                 try:
-                    page = server._page(region, query)
+                    page = server._page(caller.region, query)
                 except ValueError as exc:
                     return self._error(400, "ValidationException", str(exc))
                 self._reply(200, page)
 
             def do_POST(self) -> None:
-                self._error(404, "UnknownOperationException", "Unknown operation")
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                route = _RUNTIME_PATH.match(urllib.parse.urlsplit(self.path).path)
+                if route is None:
+                    return self._error(404, "UnknownOperationException", "Unknown operation")
+                operation = _RUNTIME_OPERATIONS[route["action"]]
+                caller = self._authenticate(operation, body)
+                if caller is None:
+                    return
+                model = urllib.parse.unquote(route["model"])
+                server._record(
+                    Request(operation, caller.key_id, caller.region, {}, model=model, scheme=caller.scheme)
+                )
+                if server.deny:
+                    return self._error(
+                        403, "AccessDeniedException", _denied_message(caller.key_id, operation)
+                    )
+                try:
+                    request = bedrock_runtime.parse(body)
+                except bedrock_runtime.BadRequest as exc:
+                    return self._error(400, "ValidationException", str(exc))
+                if operation == "InvokeModel":
+                    return self._reply(200, bedrock_runtime.message(model, request, server.reply_text))
+                stream = bedrock_runtime.stream(model, request, server.reply_text)
+                self._send(
+                    200,
+                    stream,
+                    event_stream.CONTENT_TYPE,
+                    {"X-Amzn-Bedrock-Content-Type": "application/json"},
+                )
+
+            def _authenticate(self, operation: str, body: bytes) -> Caller | None:
+                try:
+                    return server._caller(self.command, self.path, self.headers, body)
+                except Refused as refused:
+                    server._refuse(operation, refused, self.headers.get("Authorization", ""))
+                    self._error(refused.status, refused.error_type, refused.message)
+                    return None
 
             def _error(self, status: int, code: str, message: str) -> None:
                 self._reply(status, {"message": message}, error_type=code)
 
             def _reply(self, status: int, body: dict[str, object], error_type: str | None = None) -> None:
-                data = json.dumps(body).encode()
+                extra = {}
+                if error_type:
+                    extra["x-amzn-ErrorType"] = (
+                        f"{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+                    )
+                self._send(status, json.dumps(body).encode(), "application/json", extra)
+
+            def _send(self, status: int, data: bytes, content_type: str, extra: dict[str, str]) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                if error_type:
-                    self.send_header(
-                        "x-amzn-ErrorType",
-                        f"{error_type}:http://internal.amazon.com/coral/com.amazon.bedrock/",
-                    )
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -209,11 +298,17 @@ def _signing_scope(authorization: str) -> tuple[str, str, str] | None:
     return parts[0], parts[2], parts[3]
 
 
-def _denied_message(key_id: str) -> str:
+def _named_key_id(authorization: str) -> str:
+    """The access key id an Authorization header names ('' for none or a bearer token)."""
+    scope = _signing_scope(authorization)
+    return scope[0] if scope else ""
+
+
+def _denied_message(key_id: str, operation: str) -> str:
     return (
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/caller/{key_id[-4:]} is not authorized to perform:"
-        f" bedrock:ListInferenceProfiles on resource: arn:aws:bedrock:*:{ACCOUNT}:inference-profile/*"
-        " because no identity-based policy allows the bedrock:ListInferenceProfiles action"
+        f" bedrock:{operation} on resource: arn:aws:bedrock:*:{ACCOUNT}:inference-profile/*"
+        f" because no identity-based policy allows the bedrock:{operation} action"
     )
 
 

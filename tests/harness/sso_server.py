@@ -12,6 +12,7 @@ rules the real service enforces:
   a code is single use, lives 5 minutes and is bound to its client, redirect URI and challenge.
 - Refresh tokens rotate: each use returns a new one and invalidates the one presented.
 - GetRoleCredentials checks the bearer access token (401) and the role assignment (403).
+  Every set of role credentials it hands out is kept in ``issued`` (for signature checks).
 
 Errors carry ``x-amzn-ErrorType`` and the body each service uses (``error``/``error_description`` for
 SSO-OIDC, ``message`` for the portal), so botocore raises its modeled exception classes.
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from harness.aws_signature import Issued
 from harness.loopback import LoopbackServer, dispatching_handler
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -239,6 +241,7 @@ class SsoServer:
         self._auth_codes: dict[str, AuthCode] = {}
         self._access_tokens: dict[str, float] = {}  # token -> expiry (epoch seconds)
         self._refresh_tokens: dict[str, str] = {}  # current token -> client id
+        self.issued: list[Issued] = []  # every set of role credentials handed out
 
     def _now(self) -> float:
         return time.time()
@@ -483,7 +486,16 @@ class SsoServer:
         if (account_id, role_name) not in self.roles:
             raise ApiError("ForbiddenException", "No access")
         expiration_ms = int((self._now() + self.role_credentials_ttl) * 1000)
-        return _json_reply(200, {"roleCredentials": _role_credentials(expiration_ms)})
+        credentials = _role_credentials(expiration_ms)
+        self.issued.append(
+            Issued(
+                credentials["accessKeyId"],
+                credentials["secretAccessKey"],
+                credentials["sessionToken"],
+                expiration_ms / 1000,
+            )
+        )
+        return _json_reply(200, {"roleCredentials": credentials})
 
 
 # --------------------------------------------------------------------- helpers

@@ -5,6 +5,8 @@
   `ValidationError` "The requested DurationSeconds exceeds the MaxSessionDuration set for
   this role."
 - Injects faults on request: refuse connections (server stopped), HTTP 500/503, throttling.
+- Remembers every credential set moto issues (``issued``, by access key id), so a stand-in
+  for a service can check a request's signature against the secret really issued.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import http.client
 import threading
 import time
 import urllib.parse
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 
+from harness.aws_signature import Issued
 from harness.loopback import LoopbackServer
 
 _ERROR_XML = (
@@ -33,6 +38,7 @@ class StsProxy:
         self.fault: str | None = None  # None, "close", "500", "503", "throttle", "hang"
         self.delay = 0.0
         self.saml_certificate: bytes | None = None  # set: AssumeRoleWithSAML checks signatures
+        self.issued: dict[str, Issued] = {}
         self._lock = threading.Lock()
         self._http = LoopbackServer(self._handler())
 
@@ -44,6 +50,7 @@ class StsProxy:
         with self._lock:
             self.calls.clear()
             self.requests.clear()
+            self.issued.clear()
         self.max_session_duration = 3600
         self.fault = None
         self.delay = 0.0
@@ -67,6 +74,11 @@ class StsProxy:
         if wanted not in saml_idp.granted_roles(assertion):
             return "The SAML assertion does not grant this role", ""
         return None, saml_idp.single_role_response(form["SAMLAssertion"], wanted)
+
+    def _remember_issued(self, answer: str) -> None:
+        for credentials in issued_credentials(answer):
+            with self._lock:
+                self.issued[credentials.access_key_id] = credentials
 
     def _record(self, form: dict[str, str]) -> None:
         with self._lock:
@@ -127,7 +139,10 @@ class StsProxy:
                 headers["Host"] = f"127.0.0.1:{proxy.upstream_port}"
                 connection.request("POST", self.path, body=body, headers=headers)
                 response = connection.getresponse()
-                self._reply(response.status, response.read().decode(), response.getheader("Content-Type"))
+                answer = response.read().decode()
+                if response.status == 200:
+                    proxy._remember_issued(answer)
+                self._reply(response.status, answer, response.getheader("Content-Type"))
                 connection.close()
 
             def _reply(self, status: int, text: str, content_type: str | None = "text/xml") -> None:
@@ -145,3 +160,25 @@ def _signing_key_id(authorization: str) -> str:
     """The access key id a SigV4 request was signed with ('' when unsigned)."""
     _, _, rest = authorization.partition("Credential=")
     return rest.split("/", 1)[0]
+
+
+def issued_credentials(answer: str) -> list[Issued]:
+    """The credential sets in an STS answer (`<Credentials>` of AssumeRole*, GetSessionToken, …)."""
+    try:
+        root = ElementTree.fromstring(answer)
+    except ElementTree.ParseError:
+        return []
+    found = []
+    for element in root.findall(".//{*}Credentials"):
+        fields = {child.tag.rpartition("}")[2]: (child.text or "") for child in element}
+        if fields.get("AccessKeyId") and fields.get("SecretAccessKey"):
+            expiration = fields.get("Expiration")
+            found.append(
+                Issued(
+                    fields["AccessKeyId"],
+                    fields["SecretAccessKey"],
+                    fields.get("SessionToken") or None,
+                    datetime.fromisoformat(expiration).timestamp() if expiration else None,
+                )
+            )
+    return found
