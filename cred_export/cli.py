@@ -23,8 +23,13 @@ from cred_export.commands.options import debug_option
 from cred_export.commands.setup import setup
 from cred_export.commands.status import status
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
+from cred_export.files import WriteFailed
 from cred_export.request import HitNotes
 from cred_export.stores import StoreUnavailable
+from cred_export.text import describe_exception
+
+# The export's own options, which may come before the command name (`cred-export -p P status`).
+_EXPORT_VALUE_OPTIONS = ("--profile", "-p", "--format", "-f")
 
 
 class DefaultExportGroup(click.Group):
@@ -75,11 +80,15 @@ def run(argv: list[str], notes: HitNotes | None = None) -> int:
         return EXIT_UNEXPECTED
     except BrokenPipeError:
         return 0
+    except WriteFailed as exc:
+        _traceback_if_debugging()
+        log.error(f"cannot write {exc.filename}: {exc.strerror}")
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         _traceback_if_debugging()
-        log.error(f"unexpected error: {type(exc).__name__} (run with --debug for details)")
+        log.error(f"unexpected error: {describe_exception(exc)} (run with --debug for details)")
         return EXIT_UNEXPECTED
     return code if isinstance(code, int) else 0  # a command's ctx.exit(n)
 
