@@ -26,3 +26,18 @@ def describe_exception(exc: BaseException, limit: int = 160) -> str:
     """`Kind: first line of the message`, or just the kind when it says nothing."""
     line = first_line(exc, limit)
     return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def time_left(seconds: float) -> str:
+    """`42 min left`, or for a time already past `expired 3 h ago` (never a negative count)."""
+    if seconds > 0:
+        return f"{seconds / 60:.0f} min left"
+    return f"expired {_span(-seconds)} ago"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
