@@ -40,9 +40,46 @@ class DefaultExportGroup(click.Group):
         while leading < len(args) and args[leading] == "--debug":
             leading += 1
         rest = args[leading:]
+        if rest and not rest[0].startswith("-") and rest[0] not in self.commands:
+            raise click.UsageError(self._no_such_command(rest[0]), ctx)
+        rest = self._command_first(rest)
         if not rest or (rest[0] not in self.commands and rest[0] not in ("--help", "-h", "--version")):
-            args = [*args[:leading], "export", *rest]
-        return super().parse_args(ctx, args)
+            rest = ["export", *rest]
+        return super().parse_args(ctx, [*args[:leading], *rest])
+
+    def _no_such_command(self, word: str) -> str:
+        import difflib
+
+        close = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return f"No such command {word!r}.{hint}"
+
+    def _command_first(self, rest: list[str]) -> list[str]:
+        """`--profile P status` read as `status --profile P`: the export's options before a command."""
+        index = 0
+        while index < len(rest):
+            word = rest[index]
+            if word in _EXPORT_VALUE_OPTIONS:
+                index += 2
+            elif word == "--debug" or word.startswith(("--profile=", "--format=")):
+                index += 1
+            elif index and word in self.commands:
+                return [word, *rest[:index], *rest[index + 1 :]]
+            else:
+                break
+        return rest
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The group's options, the default command's own (the hook's), then the commands."""
+        click.Command.format_options(self, ctx, formatter)
+        rows = [
+            record
+            for param in export.params
+            if param.name in ("profile", "fmt") and (record := param.get_help_record(ctx)) is not None
+        ]
+        with formatter.section("Options of export (the default command)"):
+            formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
 
 
 @click.group(cls=DefaultExportGroup, context_settings={"help_option_names": ["-h", "--help"]})
