@@ -42,7 +42,7 @@ class DefaultExportGroup(click.Group):
         rest = args[leading:]
         if rest and not rest[0].startswith("-") and rest[0] not in self.commands:
             raise click.UsageError(self._no_such_command(rest[0]), ctx)
-        rest = self._command_first(rest)
+        rest = self._command_first(ctx, rest)
         if not rest or (rest[0] not in self.commands and rest[0] not in ("--help", "-h", "--version")):
             rest = ["export", *rest]
         return super().parse_args(ctx, [*args[:leading], *rest])
@@ -54,8 +54,10 @@ class DefaultExportGroup(click.Group):
         hint = f" Did you mean {close[0]!r}?" if close else ""
         return f"No such command {word!r}.{hint}"
 
-    def _command_first(self, rest: list[str]) -> list[str]:
-        """`--profile P status` read as `status --profile P`: the export's options before a command."""
+    def _command_first(self, ctx: click.Context, rest: list[str]) -> list[str]:
+        """`--profile P status` read as `status --profile P`: the export's options before a command.
+
+        The export takes no arguments, so a word after its options can only be a command."""
         index = 0
         while index < len(rest):
             word = rest[index]
@@ -65,6 +67,8 @@ class DefaultExportGroup(click.Group):
                 index += 1
             elif index and word in self.commands:
                 return [word, *rest[:index], *rest[index + 1 :]]
+            elif index and not word.startswith("-"):
+                raise click.UsageError(self._no_such_command(word), ctx)
             else:
                 break
         return rest

@@ -195,6 +195,8 @@ def test_a_mistyped_command_names_the_closest_one(newcomer):  # type: ignore[no-
         "cred-export: No such command 'statsu'. Did you mean 'status'? (see cred-export --help)\n"
     )
     assert in_readme(result.stderr.strip())
+    after_options = run(newcomer, "--profile", "p", "statsu")
+    assert after_options.code == 2 and after_options.stderr == result.stderr
     unknown = run(newcomer, "frobnicate")
     assert unknown.code == 2 and "No such command 'frobnicate'." in unknown.stderr
     assert "Did you mean" not in unknown.stderr
@@ -383,6 +385,21 @@ def test_login_on_a_read_only_home_stops_before_the_sign_in(read_only_home, sso)
     assert sum(sso.calls.values()) == 0
 
 
+def test_console_login_on_a_read_only_home_stops_before_the_browser(read_only_home, signin, tmp_path):  # type: ignore[no-untyped-def]
+    box = read_only_home
+    box.env["AWS_ENDPOINT_URL_SIGNIN"] = signin.url
+    box.env["BROWSER"] = f"touch {tmp_path / 'browser-opened'}"
+    box.write_aws_config("[profile dev]\nlogin_session =\nregion = us-east-1\n")
+    result = run(box, "login", "--profile", "dev", read_only=True)
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"cred-export: cannot write {box.home}/.aws/login/cache/: Read-only file system;"
+        " the sign-in was not started"
+    )
+    assert not (tmp_path / "browser-opened").exists()
+    assert sum(signin.grants.values()) == 0
+
+
 def test_renewal_on_a_read_only_home_still_answers_and_names_the_file(read_only_home, sso, sts):  # type: ignore[no-untyped-def]
     """A silent SSO renewal that cannot keep its new token still hands out credentials, and says
     which file it could not write."""
@@ -498,3 +515,16 @@ def test_a_failed_write_names_the_file_not_its_temp_file(tmp_path):  # type: ign
         assert failure.value.filename == str(target) and failure.value.strerror == "Not a directory"
     assert files.unwritable(str(target)) == "Not a directory"
     assert files.unwritable(str(tmp_path / "new" / "deeper" / "x.json")) is None
+
+
+def test_an_unexpected_error_shows_its_message_but_no_secret() -> None:
+    from cred_export.text import describe_exception
+
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    shown = describe_exception(
+        ValueError(f"proxy http://bob:hunter2@proxy:8080 refused; aws_secret_access_key = x; {secret}")
+    )
+    assert shown == "ValueError: proxy http://bob:****@proxy:8080 refused; aws_secret_access_key = ****; ****"
+    assert describe_exception(ValueError("Invalid IPv6 URL")) == "ValueError: Invalid IPv6 URL"
+    path = "/Users/JohnSmith2/Library/Caches/cred-export/credentials/0123abcd"
+    assert describe_exception(OSError(f"cannot open {path}")) == f"OSError: cannot open {path}"
