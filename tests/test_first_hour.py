@@ -263,6 +263,20 @@ def test_doctor_fixes_are_setup_commands(newcomer):  # type: ignore[no-untyped-d
     assert "settings.json" not in found["claude-code"]["fix"]
 
 
+def test_doctor_fixes_a_bare_model_in_user_settings_with_a_setup_command(newcomer, sts):  # type: ignore[no-untyped-def]
+    profile = static_role(newcomer)
+    bare = "anthropic.claude-sonnet-4-6"
+    setup = run(newcomer, "setup", "claude", "--profile", profile, "--region", "us-east-1", "--model", bare)
+    assert setup.code == 0 and "on-demand throughput isn't supported" in setup.stderr
+    report = json.loads(run(newcomer, "doctor", "--json").stdout)
+    (model,) = [check for check in report["checks"] if check["id"] == "model"]
+    assert model["verdict"] == "fail"
+    assert model["fix"] == (
+        f"run cred-export setup claude --profile {profile} --model global.{bare}"
+        " (or another inference profile listed)"
+    )
+
+
 def test_errors_name_the_section_or_the_profile_at_fault(newcomer):  # type: ignore[no-untyped-def]
     newcomer.write_aws_config(
         "[profile s2]\nsso_session = nor\nsso_account_id = 123456789012\nsso_role_name = Dev\n"
