@@ -329,6 +329,12 @@ def test_a_login_that_times_out_does_not_say_run_login(newcomer, sso):  # type: 
         f"cred-export: the sign-in for profile {name} was not completed in time: try again, with"
         " --timeout SECONDS for longer"
     )
+    newcomer.env["BROWSER"] = "true %s"  # a browser that opens and is never used
+    in_browser = run(newcomer, "login", "--profile", name, "--browser", "--timeout", "5")
+    assert in_browser.code == 3
+    (line,) = in_browser.stderr.splitlines()
+    assert line.endswith("for longer or --device-code to sign in on another device")
+    assert in_readme(line.replace(name, "P"))
 
 
 @pytest.mark.parametrize(
