@@ -130,6 +130,9 @@ def doctor_line(result: Result, check_id: str) -> str:
 
 def test_first_hour_walk_through(newcomer, sts, sso):  # type: ignore[no-untyped-def]
     box = newcomer
+    # Installed (the tests run the installed console script, as `pipx install .` leaves it).
+    version = run(box, "--version")
+    assert version.code == 0 and version.stdout.startswith("cred-export, version ")
     # Help: the commands, and the options of the hook's own (default) command.
     help_text = run(box, "--help")
     assert help_text.code == 0
