@@ -149,7 +149,7 @@ def resolve_chain(
                     f"profile {name!r} is defined both in {config.config_file} and as [profiles.{name}]"
                 )
             return ending_at(registry.root_for(Candidate(name, idp_profiles[name], SETTINGS), config))
-        settings = config.profile(name, also_known=idp_profiles)
+        settings = _profile_settings(config, name, idp_profiles, referrer=seen[-2] if len(seen) > 1 else None)
         if "role_arn" not in settings:
             return ending_at(registry.root_for(Candidate(name, settings, AWS_CONFIG), config))
         source = settings.get("source_profile")
@@ -162,6 +162,18 @@ def resolve_chain(
         if source == name and static.has_keys(settings):  # a role profile using its own keys
             return ending_at(static.root_from(name, settings))
         name = source
+
+
+def _profile_settings(
+    config: AwsConfig, name: str, idp_profiles: dict[str, dict], *, referrer: str | None
+) -> dict[str, str]:
+    """The profile's settings; a missing one reached through source_profile names who points at it."""
+    try:
+        return config.profile(name, also_known=idp_profiles)
+    except ConfigError as exc:
+        if referrer is None:
+            raise
+        raise ConfigError(f"profile {referrer!r} has source_profile = {name}, but {exc}") from None
 
 
 def _role_hop(name: str, settings: dict[str, str]) -> RoleHop:

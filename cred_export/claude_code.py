@@ -53,12 +53,21 @@ class Layer:
 def layers(project_dir: Path | None = None) -> list[Layer]:
     """Settings layers, highest precedence first."""
     project = project_dir or Path.cwd()
-    return [
-        Layer("managed", managed_settings_path()),
+    user = user_settings_path()
+    project_layers = [
         Layer("project-local", project / ".claude" / "settings.local.json"),
         Layer("project", project / ".claude" / "settings.json"),
-        Layer("user", user_settings_path()),
     ]
+    # Started in the home directory, the project's settings file is the user's own: one layer.
+    return [
+        Layer("managed", managed_settings_path()),
+        *(layer for layer in project_layers if not _same_file(layer.path, user)),
+        Layer("user", user),
+    ]
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    return os.path.realpath(path) == os.path.realpath(other)
 
 
 def effective(key: str, project_dir: Path | None = None) -> tuple[Any, Layer] | None:

@@ -96,6 +96,34 @@ def executable_path(override: str | None = None) -> str:
     return found
 
 
+def hook_profile(words: list[str]) -> str | None:
+    """The `--profile`/`-p` a hook command's words pass, if any."""
+    for index, word in enumerate(words):
+        if word in ("--profile", "-p") and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith("--profile="):
+            return word.partition("=")[2]
+    return None
+
+
+def configured(path: Path) -> tuple[str | None, str | None]:
+    """The profile and region a settings file already wires Claude Code to (None where it does not)."""
+    try:
+        data = claude_code.read_settings(path).data
+    except ConfigError:
+        return None, None
+    command = data.get("awsCredentialExport")
+    profile = None
+    if isinstance(command, str):
+        try:
+            profile = hook_profile(shlex.split(command, posix=os.name != "nt"))
+        except ValueError:
+            profile = None
+    env = data.get("env")
+    region = env.get("AWS_REGION") if isinstance(env, dict) else None
+    return profile or None, region if isinstance(region, str) and region.strip() else None
+
+
 def command_line(executable: str, *args: str) -> str:
     """A command line for the shell Claude Code runs hooks with (`/bin/sh`, `cmd` on Windows).
 

@@ -23,8 +23,13 @@ from cred_export.commands.options import debug_option
 from cred_export.commands.setup import setup
 from cred_export.commands.status import status
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
+from cred_export.files import WriteFailed
 from cred_export.request import HitNotes
 from cred_export.stores import StoreUnavailable
+from cred_export.text import describe_exception
+
+# The export's own options, which may come before the command name (`cred-export -p P status`).
+_EXPORT_VALUE_OPTIONS = ("--profile", "-p", "--format", "-f")
 
 
 class DefaultExportGroup(click.Group):
@@ -35,9 +40,50 @@ class DefaultExportGroup(click.Group):
         while leading < len(args) and args[leading] == "--debug":
             leading += 1
         rest = args[leading:]
+        if rest and not rest[0].startswith("-") and rest[0] not in self.commands:
+            raise click.UsageError(self._no_such_command(rest[0]), ctx)
+        rest = self._command_first(ctx, rest)
         if not rest or (rest[0] not in self.commands and rest[0] not in ("--help", "-h", "--version")):
-            args = [*args[:leading], "export", *rest]
-        return super().parse_args(ctx, args)
+            rest = ["export", *rest]
+        return super().parse_args(ctx, [*args[:leading], *rest])
+
+    def _no_such_command(self, word: str) -> str:
+        import difflib
+
+        close = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return f"No such command {word!r}.{hint}"
+
+    def _command_first(self, ctx: click.Context, rest: list[str]) -> list[str]:
+        """`--profile P status` read as `status --profile P`: the export's options before a command.
+
+        The export takes no arguments, so a word after its options can only be a command."""
+        index = 0
+        while index < len(rest):
+            word = rest[index]
+            if word in _EXPORT_VALUE_OPTIONS:
+                index += 2
+            elif word == "--debug" or word.startswith(("--profile=", "--format=")):
+                index += 1
+            elif index and word in self.commands:
+                return [word, *rest[:index], *rest[index + 1 :]]
+            elif index and not word.startswith("-"):
+                raise click.UsageError(self._no_such_command(word), ctx)
+            else:
+                break
+        return rest
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The group's options, the default command's own (the hook's), then the commands."""
+        click.Command.format_options(self, ctx, formatter)
+        rows = [
+            record
+            for param in export.params
+            if param.name in ("profile", "fmt") and (record := param.get_help_record(ctx)) is not None
+        ]
+        with formatter.section("Options of export (the default command)"):
+            formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
 
 
 @click.group(cls=DefaultExportGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,11 +121,15 @@ def run(argv: list[str], notes: HitNotes | None = None) -> int:
         return EXIT_UNEXPECTED
     except BrokenPipeError:
         return 0
+    except WriteFailed as exc:
+        _traceback_if_debugging()
+        log.error(f"cannot write {exc.filename}: {exc.strerror}")
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         _traceback_if_debugging()
-        log.error(f"unexpected error: {type(exc).__name__} (run with --debug for details)")
+        log.error(f"unexpected error: {describe_exception(exc)} (run with --debug for details)")
         return EXIT_UNEXPECTED
     return code if isinstance(code, int) else 0  # a command's ctx.exit(n)
 

@@ -43,6 +43,22 @@ class LoginRequired(CredExportError):
         self.code = code  # the service's error code, when one said so
 
 
+class SignInNotCompleted(LoginRequired):
+    """`login` itself ran the sign-in and nobody completed it in time: say so, not "run login"."""
+
+    def __init__(self, profile: str, why: str, *, other_device_hint: bool = True) -> None:
+        detail = "" if why.startswith("sign-in was not completed") else f" ({why})"
+        hint = " or --device-code to sign in on another device" if other_device_hint else ""
+        CredExportError.__init__(
+            self,
+            f"the sign-in for profile {profile} was not completed in time{detail}: try again, with"
+            f" --timeout SECONDS for longer{hint}",
+        )
+        self.profile = profile
+        self.why = why
+        self.code = None
+
+
 class UpstreamError(CredExportError):
     """The identity service refused or could not be reached (AWS or IdP)."""
 

@@ -10,6 +10,37 @@ from __future__ import annotations
 import os
 
 
+class WriteFailed(OSError):
+    """A file could not be written; `filename` is the file meant (never a temp file's name)."""
+
+
+def unwritable(path: str) -> str | None:
+    """Why `path` (a folder when it ends in a separator) could not be created or replaced now,
+    e.g. "Read-only file system", or None.
+
+    Looks at the nearest existing folder on the way to it and writes nothing: a check made
+    before an interactive sign-in, so that what it gets is not lost for want of a place to keep it.
+    """
+    full = os.path.abspath(path)
+    directory = full if path.endswith(os.sep) else os.path.dirname(full)  # "dir/": the folder itself
+    for _ in range(64):
+        if os.path.isdir(directory):
+            break
+        if os.path.lexists(directory):
+            return "Not a directory"
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    if os.access(directory, os.W_OK | os.X_OK):
+        return None
+    import errno  # not at the top: this module is on the cache-hit path
+
+    if hasattr(os, "statvfs") and os.statvfs(directory).f_flag & os.ST_RDONLY:
+        return os.strerror(errno.EROFS)
+    return os.strerror(errno.EACCES)
+
+
 def ensure_private_dir(path: str) -> str:
     """Create `path` and every missing parent as 0700; tighten `path` if it is looser."""
     parent = os.path.dirname(path)
@@ -24,18 +55,28 @@ def ensure_private_dir(path: str) -> str:
 
 
 def write_private(path: str, text: str) -> None:
-    """Replace `path` with `text`, 0600 in a 0700 directory, atomically."""
-    ensure_private_dir(os.path.dirname(path))
+    """Replace `path` with `text`, 0600 in a 0700 directory, atomically (WriteFailed naming `path`)."""
+    try:
+        ensure_private_dir(os.path.dirname(path))
+    except WriteFailed:
+        raise
+    except OSError as exc:
+        raise WriteFailed(exc.errno, exc.strerror, path) from None
     write_atomic(path, text.encode("utf-8"), 0o600)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
     """Replace `path` with `data` (permission bits `mode`) so readers see the old or the new
-    file, never a mix: a temp file in the same directory, fsync, rename."""
+    file, never a mix: a temp file in the same directory, fsync, rename.
+
+    WriteFailed, naming `path` (not the temp file), when it cannot be written."""
     import tempfile  # not at the top: this module is on the cache-hit path, tempfile is not
 
     directory, name = os.path.split(os.fspath(path))
-    fd, temp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")  # 0600
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")  # 0600
+    except OSError as exc:
+        raise WriteFailed(exc.errno, exc.strerror, os.fspath(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -44,11 +85,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
         if mode != 0o600:
             os.chmod(temp, mode)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(temp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise WriteFailed(exc.errno, exc.strerror, os.fspath(path)) from None
         raise
 
 

@@ -5,6 +5,7 @@ inference profile or a foundation model, reads inference profiles (`ListInferenc
 `GetInferenceProfile`), and Bedrock subscribes the account to a model through AWS Marketplace
 on the caller's behalf the first time it is used.
 
+By default it allows Anthropic's models only (`--all-providers` allows every provider's).
 Narrowing (`--model`, `--region`, `--account`) limits the Invoke resources. A cross-region
 inference profile (`us.`, `eu.`, `apac.`, `global.` …) is called in one region but routes the
 request to the foundation model in any region of its geography (any region at all for
@@ -23,6 +24,7 @@ from cred_export.errors import ConfigError
 # Prefixes of system-defined cross-region inference profile ids (`global.anthropic.…`).
 GEOGRAPHIES = ("global", "us", "us-gov", "eu", "apac", "jp", "au", "ca")
 
+ANTHROPIC = "anthropic"  # the provider prefix of Claude's model ids
 INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 MARKETPLACE_ACTIONS = ["aws-marketplace:ViewSubscriptions", "aws-marketplace:Subscribe"]
 
@@ -89,10 +91,21 @@ def is_bare_foundation_model(model: str) -> bool:
     return _FOUNDATION_MODEL.fullmatch(model) is not None and model.partition(".")[0] not in GEOGRAPHIES
 
 
-def build_policy(models: Sequence[str] = (), regions: Sequence[str] = (), account: str | None = None) -> dict:
-    """The policy document; raises ConfigError naming the first bad model id, region or account."""
+def build_policy(
+    models: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    account: str | None = None,
+    *,
+    all_providers: bool = False,
+) -> dict:
+    """The policy document; raises ConfigError naming the first bad model id, region or account.
+
+    Without `models`, Anthropic's models only (Claude Code uses no other), unless `all_providers`."""
     scope = _scope(regions, account)
-    resources = _for_models(models, scope) if models else _any_model(scope)
+    if models:
+        resources = _for_models(models, scope)
+    else:
+        resources = _any_model(scope) if all_providers else _any_anthropic_model(scope)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "InvokeModels",
@@ -157,6 +170,17 @@ def _any_model(scope: Scope) -> Resources:
     return Resources([*profiles, scope.foundation_model("*")], profiles)
 
 
+def _any_anthropic_model(scope: Scope) -> Resources:
+    """Anthropic's foundation models, and the inference profiles that can route to them: the
+    system-defined ones by name (`us.anthropic.…`, `global.anthropic.…`) and application inference
+    profiles, whose ARN does not name the model; Bedrock also checks the foundation model behind
+    a profile, so one that wraps another provider's model is still refused."""
+    profiles = scope.regional(f"inference-profile/*.{ANTHROPIC}.*") + scope.regional(
+        "application-inference-profile/*"
+    )
+    return Resources([*profiles, scope.foundation_model(f"{ANTHROPIC}.*")], profiles)
+
+
 def _for_models(models: Sequence[str], scope: Scope) -> Resources:
     profiles: list[str] = []
     foundation_models: list[str] = []
@@ -197,7 +221,7 @@ def _arn_resources(arn: str) -> tuple[list[str], list[str]]:
         and account
     ):
         # The model it wraps is not in the ARN (it may copy a cross-region profile): any Anthropic model.
-        return [arn], [any_region.foundation_model("anthropic.*")]
+        return [arn], [any_region.foundation_model(f"{ANTHROPIC}.*")]
     behind = cross_region_model(ident)
     if kind == "inference-profile" and behind is not None and region and account:
         return [arn], [any_region.foundation_model(behind)]

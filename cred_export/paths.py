@@ -49,9 +49,22 @@ def cache_dir() -> str:
     return os.path.join(base, "cred-export")
 
 
+def store_choice_file() -> str:
+    """Where the store chosen once for a machine without an OS keyring is remembered."""
+    return os.path.join(cache_dir(), "store-choice")
+
+
 def aws_config_file() -> str:
     return os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
 
 
 def aws_credentials_file() -> str:
     return os.path.expanduser(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+
+
+def display(path: str) -> str:
+    """`path` with the home directory shown as `~`."""
+    home = _home()
+    if home and home != "/" and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home) :]
+    return path

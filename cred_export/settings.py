@@ -26,6 +26,7 @@ class Settings:
     # `[profiles.NAME]` tables, merged key by key across layers (see cred_export/idp/profiles.py).
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     sources: tuple[str, ...] = field(default=(), compare=False)
+    cache_set_in: str | None = field(default=None, compare=False)  # where `cache` was set, if anywhere
 
     @property
     def refresh_ahead_seconds(self) -> float:
@@ -41,6 +42,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "lock_timeout_seconds": (int, float),
     "login_from_export": (str,),
     "login_timeout_seconds": (int, float),
+}
+
+# Bounds of the numeric settings: (low, high, unit); a low of 0 is exclusive. A sign-in's bound is
+# the one `login --timeout` takes.
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "refresh_ahead_minutes": (0, 24 * 60, "minutes"),
+    "keyring_timeout_seconds": (0, 3600, "seconds"),
+    "lock_timeout_seconds": (0, 3600, "seconds"),
+    "login_timeout_seconds": (5, 3600, "seconds"),
 }
 
 
@@ -90,7 +100,7 @@ def _merge_profiles(
 
 
 def _apply(settings: Settings, table: dict[str, Any], origin: str) -> Settings:
-    known = {f.name for f in fields(Settings)} - {"sources", "profiles"}
+    known = {f.name for f in fields(Settings)} - {"sources", "profiles", "cache_set_in"}
     changes: dict[str, Any] = {}
     for key, value in table.items():
         if key == "profiles":
@@ -101,18 +111,16 @@ def _apply(settings: Settings, table: dict[str, Any], origin: str) -> Settings:
         if not isinstance(value, _TYPES[key]) or isinstance(value, bool):
             raise ConfigError(f"{origin}: {key} has the wrong type ({type(value).__name__})")
         changes[key] = value
+    if "cache" in changes:
+        changes["cache_set_in"] = origin
     if changes.get("cache", settings.cache) not in CACHE_MODES:
         raise ConfigError(f"{origin}: cache must be one of {', '.join(CACHE_MODES)}")
     if changes.get("login_from_export", settings.login_from_export) not in LOGIN_FROM_EXPORT:
         raise ConfigError(f"{origin}: login_from_export must be one of {', '.join(LOGIN_FROM_EXPORT)}")
-    for key in (
-        "refresh_ahead_minutes",
-        "keyring_timeout_seconds",
-        "lock_timeout_seconds",
-        "login_timeout_seconds",
-    ):
-        if key in changes and not 0 < changes[key] <= 24 * 60:
-            raise ConfigError(f"{origin}: {key} must be between 0 and 1440")
+    for key, (low, high, unit) in _RANGES.items():
+        if key in changes and not (low < changes[key] <= high if low == 0 else low <= changes[key] <= high):
+            floor = "more than 0" if low == 0 else f"at least {low:g}"
+            raise ConfigError(f"{origin}: {key} must be {floor} and at most {high:g} ({unit})")
     chunk = changes.get("keyring_chunk_size", 0)
     if chunk != 0 and not 256 <= chunk <= 1_000_000:
         raise ConfigError(f"{origin}: keyring_chunk_size must be 0 (automatic) or 256 to 1000000")

@@ -23,6 +23,47 @@ def first_line(text: object, limit: int = LIMIT) -> str:
 
 
 def describe_exception(exc: BaseException, limit: int = 160) -> str:
-    """`Kind: first line of the message`, or just the kind when it says nothing."""
-    line = first_line(exc, limit)
+    """`Kind: first line of the message`, or just the kind when it says nothing; what could be a
+    secret in the message is masked (see `redact`)."""
+    line = first_line(redact(str(exc)), limit)
     return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def redact(text: str) -> str:
+    """`text` with what could be a secret shown as `****`: a password in a URL (`user:****@`),
+    the value of a secret-looking assignment (`SECRET=`, `token: `, `password=`…), and any long
+    run of mixed-case letters and digits (an AWS secret key, a session or refresh token)."""
+    import re  # not at the top: only error paths need it
+
+    text = re.sub(r"(://[^/\s:@]+:)[^@\s/]+@", r"\1****@", text)
+    text = re.sub(
+        r"(?i)\b([a-z0-9_]*(?:secret|token|password|passwd|credential|key)[a-z0-9_]*[\"']?\s*[=:]\s*[\"']?)"
+        r"[^\s\"',;]+",
+        r"\1****",
+        text,
+    )
+    return re.sub(r"[A-Za-z0-9/+=_-]{32,}", _mask_if_secret_like, text)
+
+
+def _mask_if_secret_like(match) -> str:  # type: ignore[no-untyped-def]
+    """A long word mixing lower case, upper case and digits reads as a key or a token (a path,
+    starting with `/`, does not)."""
+    word = match.group(0)
+    kinds = (str.islower, str.isupper, str.isdigit)
+    mixed = all(any(kind(c) for c in word) for kind in kinds)
+    return "****" if mixed and not word.startswith("/") else word
+
+
+def time_left(seconds: float) -> str:
+    """`42 min left`, or for a time already past `expired 3 h ago` (never a negative count)."""
+    if seconds > 0:
+        return f"{seconds / 60:.0f} min left"
+    return f"expired {_span(-seconds)} ago"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

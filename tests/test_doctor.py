@@ -299,9 +299,10 @@ def test_hooks_missing_or_not_cred_export_are_warnings(box, sts, bedrock):
     assert result.code == 0
     wiring = checks(result)["claude-code"]
     assert wiring["verdict"] == "warn"
-    assert "awsCredentialExport does not run cred-export" in wiring["fix"]
-    assert f'"awsAuthRefresh": "{EXECUTABLE} login --profile {profile}"' in wiring["fix"]
-    assert '"CLAUDE_CODE_USE_BEDROCK": "1"' in wiring["fix"]
+    assert wiring["fix"] == (  # one command fixes them all
+        "awsCredentialExport does not run cred-export; awsAuthRefresh is not set;"
+        f" CLAUDE_CODE_USE_BEDROCK is not 1: run cred-export setup claude --profile {profile}"
+    )
 
 
 def test_region_only_in_the_profile_warns_and_is_used(box, sts, bedrock):
@@ -314,9 +315,8 @@ def test_region_only_in_the_profile_warns_and_is_used(box, sts, bedrock):
     )
     found = checks(doctor(box, "--json"))
     assert found["region"]["verdict"] == "warn"
-    assert found["region"]["fix"].startswith(
-        'add "AWS_REGION": "eu-west-1" to "env" in ~/.claude/settings.json'
-    )
+    profile = found["profile"]["detail"].split()[0]
+    assert found["region"]["fix"] == f"run cred-export setup claude --profile {profile} --region eu-west-1"
     assert bedrock.requests[0].region == "eu-west-1"
 
 

@@ -35,15 +35,15 @@ def test_default_policy(sandbox: Sandbox) -> None:
     assert all(s["Effect"] == "Allow" for s in document["Statement"])
     invoke = statement(document, "InvokeModels")
     assert invoke["Action"] == INVOKE
-    assert invoke["Resource"] == [
-        "arn:aws:bedrock:*:*:inference-profile/*",
+    assert invoke["Resource"] == [  # Anthropic's models only, and the profiles that reach them
+        "arn:aws:bedrock:*:*:inference-profile/*.anthropic.*",
         "arn:aws:bedrock:*:*:application-inference-profile/*",
-        "arn:aws:bedrock:*::foundation-model/*",
+        "arn:aws:bedrock:*::foundation-model/anthropic.*",
     ]
     read = statement(document, "ReadInferenceProfiles")
     assert read["Action"] == ["bedrock:GetInferenceProfile"]
     assert read["Resource"] == [
-        "arn:aws:bedrock:*:*:inference-profile/*",
+        "arn:aws:bedrock:*:*:inference-profile/*.anthropic.*",
         "arn:aws:bedrock:*:*:application-inference-profile/*",
     ]
     assert statement(document, "ListInferenceProfiles") == {
@@ -143,9 +143,22 @@ def test_inference_profile_and_foundation_model_arns(sandbox: Sandbox) -> None:
 def test_region_and_account_alone_narrow_the_profiles(sandbox: Sandbox) -> None:
     document = policy(sandbox, "--region", "us-east-1", "--account", "123456789012")
     assert statement(document, "InvokeModels")["Resource"] == [
-        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/*",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/*.anthropic.*",
         "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/*",
+        "arn:aws:bedrock:*::foundation-model/anthropic.*",
+    ]
+
+
+def test_all_providers_widens_the_default_to_every_model(sandbox: Sandbox) -> None:
+    document = policy(sandbox, "--all-providers")
+    assert statement(document, "InvokeModels")["Resource"] == [
+        "arn:aws:bedrock:*:*:inference-profile/*",
+        "arn:aws:bedrock:*:*:application-inference-profile/*",
         "arn:aws:bedrock:*::foundation-model/*",
+    ]
+    assert statement(document, "ReadInferenceProfiles")["Resource"] == [
+        "arn:aws:bedrock:*:*:inference-profile/*",
+        "arn:aws:bedrock:*:*:application-inference-profile/*",
     ]
 
 
@@ -178,6 +191,7 @@ def test_duplicates_are_dropped(sandbox: Sandbox) -> None:
         (("--region", "us-east"), "not an AWS region"),
         (("--account", "12345"), "12-digit"),
         (("--region", "us-east-1", "--region", "us-gov-west-1"), "partitions"),
+        (("--all-providers", "--model", "us.anthropic.claude-haiku-4-5"), "one or the other"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(sandbox: Sandbox, args: tuple[str, ...], complaint: str) -> None:

@@ -74,18 +74,25 @@ def test_garbage_in_the_keyring_entry_is_a_miss_and_gets_replaced(keyring_sandbo
     assert keyring_sandbox.run("--profile", profile).credentials == second.credentials
 
 
-def test_without_any_keyring_the_file_store_is_used_with_one_warning(sandbox, sts):
+def test_without_any_keyring_the_file_store_is_chosen_once_with_one_warning(sandbox, sts):
     profile = sandbox.role_chain(depth=1)
     sandbox.write_settings("")  # default cache = "keyring", and no D-Bus in this environment
     first = sandbox.run("--profile", profile)
     assert first.code == 0, first.stderr
     lines = first.stderr.strip().splitlines()
     assert len(lines) == 1 and "keyring" in lines[0] and "warning" in lines[0]
+    assert "from now on" in lines[0] and "~/.config/cred-export/config.toml" in lines[0]
     assert len(sandbox.cached_files()) == 1
-    second = sandbox.run("--profile", profile)
-    assert second.credentials == first.credentials
-    assert len(second.stderr.strip().splitlines()) == 1
+    hit = sandbox.run("--profile", profile)
+    assert hit.credentials == first.credentials and hit.stderr == ""  # chosen: nothing more to say
+    for memo in (sandbox.cache_dir / "memo").iterdir():
+        memo.unlink()
+    slow = sandbox.run("--profile", profile)  # the full resolution, which chooses the store
+    assert slow.credentials == first.credentials and slow.stderr == ""
     assert sts.calls["AssumeRole"] == 1
+    sandbox.write_settings('cache = "keyring"\n')  # asked for explicitly: the old warning, each time
+    explicit = sandbox.run("--profile", profile)
+    assert explicit.code == 0 and "caching in" in explicit.stderr
 
 
 @pytest.fixture

@@ -308,6 +308,6 @@ def test_login_nobody_completes_ends_at_its_timeout_though_a_client_holds_the_re
         login.kill()
         trickler.stop()
     assert login.returncode == 3, err
-    assert "sign-in was not completed in time" in err and "Signed in" not in out
+    assert "sign-in for profile dev was not completed in time" in err and "Signed in" not in out
     assert elapsed < 10 + 4, elapsed
     assert trickler.connections >= 1

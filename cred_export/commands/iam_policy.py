@@ -24,12 +24,22 @@ from cred_export.commands.options import debug_option
     help="Allow calls only in this region (default: any). Repeatable.",
 )
 @click.option("--account", metavar="ID", help="Allow only this account's inference profiles (default: any).")
+@click.option(
+    "--all-providers",
+    is_flag=True,
+    help="Without --model: allow every provider's models, not only Anthropic's (the default).",
+)
 @debug_option
-def iam_policy(models: tuple[str, ...], regions: tuple[str, ...], account: str | None) -> None:
+def iam_policy(
+    models: tuple[str, ...], regions: tuple[str, ...], account: str | None, all_providers: bool
+) -> None:
     """Print the IAM policy Claude Code needs on Amazon Bedrock (JSON, on stdout)."""
     import json
 
+    from cred_export.errors import ConfigError
     from cred_export.iam_policy import build_policy
 
-    policy = build_policy(models, regions, account)
+    if all_providers and models:
+        raise ConfigError("--all-providers widens the policy when no --model is given; use one or the other")
+    policy = build_policy(models, regions, account, all_providers=all_providers)
     click.echo(json.dumps(policy, indent=2))

@@ -14,6 +14,10 @@ import click
 from cred_export import log
 from cred_export.commands.options import debug_option
 
+_REFRESH_WHY = (
+    "Claude Code runs awsAuthRefresh at every start when its own AWS SDK cannot resolve the"
+    " profile, and cred-export login does nothing while the credentials are valid"
+)
 _OS_NAMES = {"macos": "macOS", "linux": "Linux/WSL", "windows": "Windows"}
 
 
@@ -27,12 +31,13 @@ def setup() -> None:
     "--profile",
     "-p",
     metavar="NAME",
-    help="AWS profile the hooks use (default: $AWS_PROFILE, else 'default').",
+    help="AWS profile the hooks use (default: $AWS_PROFILE, else the one settings.json has, else 'default').",
 )
 @click.option(
     "--region",
     metavar="REGION",
-    help="Bedrock region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile's region).",
+    help="Bedrock region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the one settings.json has,"
+    " else the profile's region).",
 )
 @click.option("--model", metavar="MODEL", help="ANTHROPIC_MODEL: an inference profile id or ARN.")
 @click.option("--haiku-model", metavar="MODEL", help="ANTHROPIC_DEFAULT_HAIKU_MODEL (the small, fast model).")
@@ -68,25 +73,28 @@ def claude(
     from cred_export.request import choose_profile
 
     _check_flags(managed, output, dry_run)
+    profile, region, kept, last_resort_region = _keep_configured(profile, region, managed, output)
     name, _named = choose_profile(profile)
     profile_region = _check_profile(name, lenient=managed)
     wiring = Wiring(
         executable=executable_path(executable),
         profile=name,
-        region=region_for(region, profile_region),
+        region=region_for(region, profile_region or last_resort_region),
         model=model,
         haiku_model=haiku_model,
         guardrail=guardrail,
     )
     document = wiring.document()
+    if executable is not None and not managed:
+        _warn_if_missing(executable)
     for flag, value in (("--model", model), ("--haiku-model", haiku_model)):
         warning = model_warning(flag, value)
         if warning:
             log.warn(warning)
     if managed:
-        _emit_managed(document, output)
+        _emit_managed(document, output, kept)
     else:
-        _update_user_settings(document, name, dry_run)
+        _update_user_settings(document, name, dry_run, kept)
 
 
 def _check_flags(managed: bool, output: str | None, dry_run: bool) -> None:
@@ -96,6 +104,47 @@ def _check_flags(managed: bool, output: str | None, dry_run: bool) -> None:
         raise ConfigError("--output goes with --managed; user settings are always Claude Code's own file")
     if dry_run and managed:
         raise ConfigError("--dry-run is for user settings; --managed without --output writes nothing")
+
+
+def _keep_configured(
+    profile: str | None, region: str | None, managed: bool, output: str | None
+) -> tuple[str | None, str | None, str, str | None]:
+    """What the settings file being rewritten already has, where nothing else says otherwise.
+
+    The profile: unless --profile or AWS_PROFILE names one. The region: unless --region,
+    AWS_REGION or AWS_DEFAULT_REGION gives one, and only for the same profile (another profile
+    has its own region; the old one is then only the last resort). Returns the profile, the
+    region, a note saying what was kept ("" for nothing) and that last-resort region."""
+    import os
+
+    from cred_export.claude_code import user_settings_path
+    from cred_export.claude_setup import configured
+
+    # User settings, or a managed document being rewritten; nothing to keep when it is printed.
+    path = user_settings_path() if not managed else Path(output) if output else None
+    if path is None:
+        return profile, region, "", None
+    had_profile, had_region = configured(path)
+    kept = []
+    if profile is None and had_profile and not os.environ.get("AWS_PROFILE"):
+        profile = had_profile
+        kept.append(f"profile {had_profile}")
+    environment_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    same_profile = (profile or os.environ.get("AWS_PROFILE") or "default") == had_profile
+    if region is None and had_region and not environment_region and same_profile:
+        region = had_region
+        kept.append(f"region {had_region}")
+    return profile, region, f"; kept {' and '.join(kept)} from it" if kept else "", had_region
+
+
+def _warn_if_missing(executable: str) -> None:
+    import os
+
+    if os.path.isabs(executable) and not os.path.exists(executable):  # another OS's path: no telling
+        log.warn(
+            f"--executable {executable} does not exist on this machine, so Claude Code cannot run it"
+            " (for another machine's path, use --managed)"
+        )
 
 
 def _check_profile(name: str, *, lenient: bool) -> str | None:
@@ -117,8 +166,10 @@ def _check_profile(name: str, *, lenient: bool) -> str | None:
     return load_aws_config().profiles.get(name, {}).get("region")
 
 
-def _update_user_settings(document: dict[str, Any], profile: str, dry_run: bool) -> None:
-    from cred_export import claude_setup
+def _update_user_settings(document: dict[str, Any], profile: str, dry_run: bool, kept: str) -> None:
+    import os
+
+    from cred_export import claude_setup, files
     from cred_export.claude_code import user_settings_path
     from cred_export.errors import ConfigError
 
@@ -126,22 +177,26 @@ def _update_user_settings(document: dict[str, Any], profile: str, dry_run: bool)
     current = claude_setup.read_settings(path)
     after = claude_setup.merged(current.data, document)
     if after == current.data:
-        _say(f"{path} is already configured for profile {profile}; nothing changed")
+        _say(f"{path} is already configured for profile {profile}; nothing changed{kept}")
         _warn_if_overridden(document)
         return
     new_text = claude_setup.render(after, like=current.text)
     changed = ", ".join(claude_setup.changed_keys(current.data, after))
     if dry_run:
         sys.stdout.write(claude_setup.unified_diff(path, current.text, new_text))
-        _say(f"dry run: would set {changed} in {path}; nothing written")
+        _say(f"dry run: would set {changed} in {path}; nothing written{kept}")
         return
+    unwritable = files.unwritable(os.path.realpath(path))
+    if unwritable:
+        raise ConfigError(f"cannot write {path}: {unwritable}")
     try:
         backup = claude_setup.replace_settings(current, new_text)
     except OSError as exc:
-        raise ConfigError(f"cannot write {exc.filename or path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
     verb = "updated" if current.raw is not None else "created"
-    kept = f" (previous version in {backup})" if backup else ""
-    _say(f"{verb} {path}: set {changed}{kept}")
+    backup_note = f" (previous version in {backup})" if backup else ""
+    why = f"; {_REFRESH_WHY}" if "awsAuthRefresh" in changed.split(", ") else ""
+    _say(f"{verb} {path}: set {changed}{backup_note}{kept}{why}")
     _warn_if_overridden(document)
 
 
@@ -157,7 +212,7 @@ def _warn_if_overridden(document: dict[str, Any]) -> None:
             return
 
 
-def _emit_managed(document: dict[str, Any], output: str | None) -> None:
+def _emit_managed(document: dict[str, Any], output: str | None, kept: str) -> None:
     import json
 
     from cred_export.claude_code import MANAGED_SETTINGS_PATHS
@@ -173,11 +228,15 @@ def _emit_managed(document: dict[str, Any], output: str | None) -> None:
         _say(f"install this as managed-settings.json — {places}")
         return
     target = Path(output).absolute()
+    created = ""
     try:
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, mode=0o755)  # e.g. /etc/claude-code on a fresh image
+            created = f" (created its folder {target.parent})"
         write_atomic(target, text.encode("utf-8"), file_mode(target))
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
-    _say(f"wrote {target}; install it as managed-settings.json — {places}")
+    _say(f"wrote {target}{created}{kept}; install it as managed-settings.json — {places}")
 
 
 def _say(message: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from cred_export.commands.options import debug_option
+from cred_export.text import time_left
 
 
 @click.command()
@@ -26,7 +27,7 @@ def status(profile: str | None, as_json: bool) -> None:
 
     settings = load_settings()
     config = load_aws_config()
-    store = choose_store(settings)
+    store = choose_store(settings, decide=False)
     names = [profile] if profile else sorted({*config.profiles, *settings.profiles})
     entries = []
     for name in names:
@@ -68,5 +69,6 @@ def _time_left(timed: dict[str, Any]) -> str:
     if not timed["cached"]:
         return "none"
     left = timed["minutes_left"]
-    state = "expired" if left <= 0 else f"{left:.0f} min left"
-    return f"{state} (until {timed['expires']})"
+    if left <= 0:
+        return f"{time_left(left * 60)} (at {timed['expires']})"
+    return f"{time_left(left * 60)} (until {timed['expires']})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from cred_export import claude_code
+from cred_export import claude_code, paths
 from cred_export.errors import ConfigError
 
 
@@ -51,7 +51,4 @@ def _env_of(layer: claude_code.Layer) -> dict[str, object]:
 
 def display_path(path: str) -> str:
     """`path` with the home directory shown as `~`."""
-    home = os.path.expanduser("~")
-    if home and home != "/" and (path == home or path.startswith(home + os.sep)):
-        return "~" + path[len(home) :]
-    return path
+    return paths.display(path)

@@ -8,8 +8,9 @@ read from the current directory, as Claude Code reads them from the directory it
 from __future__ import annotations
 
 import os
+import shlex
 
-from cred_export import claude_code, installed
+from cred_export import claude_code
 from cred_export.doctor import claude_env, hooks
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
@@ -36,8 +37,31 @@ def check_claude_code(ctx: Context) -> Check:
             else "CLAUDE_CODE_USE_BEDROCK unset",
         ]
     )
-    fixes = [fix for fix in (_export_fix(ctx, export), _refresh_fix(ctx, refresh), _flag_fix(flag)) if fix]
-    return warn("claude-code", detail, "; ".join(fixes)) if fixes else ok("claude-code", detail)
+    problems = [
+        problem
+        for problem in (
+            _export_problem(ctx, export),
+            _refresh_problem(refresh),
+            _flag_problem(flag),
+        )
+        if problem
+    ]
+    if not problems:
+        return ok("claude-code", detail)
+    profile = _profile_to_wire(ctx, export)
+    return warn("claude-code", detail, f"{'; '.join(problems)}: run {setup_command(profile)}")
+
+
+def setup_command(profile: str, *more: str) -> str:
+    """The command that writes (or rewrites) cred-export's hooks into Claude Code's user settings."""
+    return shlex.join(["cred-export", "setup", "claude", "--profile", profile, *more])
+
+
+def _profile_to_wire(ctx: Context, hook: hooks.Hook | None) -> str:
+    """The profile to set up: the one asked for, else the one the hook already names."""
+    if ctx.profile_origin in ("--profile", "AWS_PROFILE") or hook is None:
+        return ctx.profile
+    return hook.profile() or ctx.profile
 
 
 def _layers() -> tuple[list[str], list[str]]:
@@ -57,42 +81,41 @@ def _describe(name: str, hook: hooks.Hook | None) -> str:
     return f"{name} ({hook.where}): {hook.shown()}" if hook else f"{name} not set"
 
 
-def _export_fix(ctx: Context, hook: hooks.Hook | None) -> str | None:
-    command = f"{own_executable()} --profile {ctx.profile}"
+def _export_problem(ctx: Context, hook: hooks.Hook | None) -> str | None:
     if hook is None:
-        return f'add "awsCredentialExport": "{command}" to {_user_settings()}'
+        return "awsCredentialExport is not set"
     executable = hook.executable()
     if executable is None:
-        return f'awsCredentialExport does not run cred-export: set it to "{command}"'
+        program = hook.program() or ""
+        if os.path.isabs(os.path.expanduser(program)) and not os.path.exists(os.path.expanduser(program)):
+            return f"awsCredentialExport's executable {program} not found"
+        return "awsCredentialExport does not run cred-export"
     unusable = _unusable(executable)
-    return f'{unusable}: set awsCredentialExport to "{command}"' if unusable else None
+    if unusable:
+        return f"awsCredentialExport: {unusable}"
+    used = hook.profile()
+    if ctx.profile_origin in ("--profile", "AWS_PROFILE") and used != ctx.profile:
+        shown = f"profile {used}" if used else "no --profile"
+        return f"awsCredentialExport uses {shown}, not {ctx.profile}"
+    return None
 
 
-def _refresh_fix(ctx: Context, hook: hooks.Hook | None) -> str | None:
-    if hook is not None:
-        return None
-    return f'add "awsAuthRefresh": "{own_executable()} login --profile {ctx.profile}" to {_user_settings()}'
+def _refresh_problem(hook: hooks.Hook | None) -> str | None:
+    return "awsAuthRefresh is not set" if hook is None else None
 
 
-def _flag_fix(flag: claude_env.Setting | None) -> str | None:
+def _flag_problem(flag: claude_env.Setting | None) -> str | None:
     if flag is not None and flag.value.strip() == "1":
         return None
-    return f'add "CLAUDE_CODE_USE_BEDROCK": "1" to "env" in {_user_settings()}'
+    return "CLAUDE_CODE_USE_BEDROCK is not 1"
 
 
 def _unusable(executable: str) -> str | None:
     """Why Claude Code could not start this executable, or None."""
     if not os.path.isabs(os.path.expanduser(executable)):
         return f"{executable} is not an absolute path (Claude Code runs hooks with its own PATH)"
+    if not os.path.exists(os.path.expanduser(executable)):
+        return f"executable not found: {executable}"
     if not os.access(os.path.expanduser(executable), os.X_OK):
-        return f"{executable} does not exist or is not executable"
+        return f"{executable} is not executable"
     return None
-
-
-def _user_settings() -> str:
-    return display_path(str(claude_code.user_settings_path()))
-
-
-def own_executable() -> str:
-    """The absolute path of the cred-export running now, for the fix lines."""
-    return installed.executable() or "cred-export"

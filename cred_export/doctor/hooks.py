@@ -7,7 +7,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from cred_export import claude_code
+from cred_export import claude_code, claude_setup
 
 _EXECUTABLE_NAMES = ("cred-export", "cred-export.exe")
 _SECRET_ASSIGNMENT = re.compile(r"(?i)\b([A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)[A-Z0-9_]*=)(\S+)")
@@ -46,15 +46,14 @@ class Hook:
                 return words[index - 1] if index else word
         return None
 
+    def program(self) -> str | None:
+        """The first word: what the shell starts."""
+        words = self.words()
+        return words[0] if words else None
+
     def profile(self) -> str | None:
         """The `--profile`/`-p` the command passes, if any."""
-        words = self.words()
-        for index, word in enumerate(words):
-            if word in ("--profile", "-p") and index + 1 < len(words):
-                return words[index + 1]
-            if word.startswith("--profile="):
-                return word.partition("=")[2]
-        return None
+        return claude_setup.hook_profile(self.words())
 
 
 def effective(name: str) -> Hook | None:

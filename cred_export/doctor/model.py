@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cred_export.doctor import claude_env
 from cred_export.doctor.bedrock import FALLBACK_REGION, list_inference_profiles
 from cred_export.doctor.claude_env import display_path
+from cred_export.doctor.claude_wiring import setup_command
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip, warn
 
@@ -90,11 +91,12 @@ def _application_arns(ctx: Context) -> set[str] | None:
 
 def _foundation_model(ctx: Context, model: str, model_id: str, source: str) -> Check:
     listed = sorted(pid for pid in ctx.profile_ids if pid.endswith("." + model_id))
-    examples = " or ".join(listed[:2]) if listed else f"global.{model_id} or us.{model_id}"
+    choices = listed[:2] or [f"global.{model_id}", f"us.{model_id}"]
     return fail(
         "model",
         f"{model} (from {source}) is a foundation model: on-demand throughput isn't supported",
-        f"use an inference profile id such as {examples}{_where(ctx)}",
+        _setup_fix(ctx, choices[0])
+        or f"use an inference profile id such as {' or '.join(choices)}{_where(ctx)}",
     )
 
 
@@ -104,8 +106,18 @@ def _unknown(ctx: Context, model: str, source: str) -> Check:
     return fail(
         "model",
         f"{model} (from {source}) is not an inference profile in {_region(ctx)}",
-        f"use an inference profile listed in {_region(ctx)}{hint}{_where(ctx)}",
+        (_setup_fix(ctx, anthropic[0]) if anthropic else None)
+        or f"use an inference profile listed in {_region(ctx)}{hint}{_where(ctx)}",
     )
+
+
+def _setup_fix(ctx: Context, model: str) -> str | None:
+    """`run cred-export setup claude … --model M` when the model came from the user's settings,
+    which that command writes; None otherwise (another layer, the environment, --model)."""
+    setting = None if ctx.model_option else claude_env.lookup("ANTHROPIC_MODEL")
+    if setting is None or setting.layer != "user":
+        return None
+    return f"run {setup_command(ctx.profile, '--model', model)} (or another inference profile listed)"
 
 
 def _region(ctx: Context) -> str:

@@ -19,7 +19,7 @@ def choose(option: str | None) -> tuple[str, bool, str]:
     if from_env:
         return from_env, True, "AWS_PROFILE"
     hook = _export_hook()
-    from_hook = hook.profile() if hook is not None and hook.executable() else None
+    from_hook = hook.profile() if hook is not None else None  # even when its executable is wrong
     if hook is not None and from_hook:
         return from_hook, True, f"awsCredentialExport in {hook.layer.name} settings"
     return "default", False, "default"

@@ -7,9 +7,8 @@ AWS_DEFAULT_REGION, then the `region` of the AWS profile its SDK uses (AWS_PROFI
 
 from __future__ import annotations
 
-from cred_export.claude_code import user_settings_path
 from cred_export.doctor import claude_env
-from cred_export.doctor.claude_env import display_path
+from cred_export.doctor.claude_wiring import setup_command
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, warn
 
@@ -25,7 +24,7 @@ def check_region(ctx: Context) -> Check:
         return warn(
             "region",
             f"{ctx.region} only from {where}; AWS_REGION is not set (older Claude Code versions need it)",
-            _set_region_fix(ctx.region),
+            _set_region_fix(ctx, ctx.region),
         )
     sdk_profile = _sdk_profile()
     detail = f"no region: AWS_REGION, AWS_DEFAULT_REGION and profile {sdk_profile}'s region are all unset"
@@ -34,7 +33,7 @@ def check_region(ctx: Context) -> Check:
         detail += (
             f" (profile {ctx.profile} has {hook_region}, but Claude Code's SDK reads profile {sdk_profile})"
         )
-    return fail("region", detail, _set_region_fix(hook_region or "us-east-1"))
+    return fail("region", detail, _set_region_fix(ctx, hook_region or "us-east-1"))
 
 
 def _fallback_region(ctx: Context) -> tuple[str, str] | None:
@@ -57,5 +56,6 @@ def _profile_region(ctx: Context, profile: str) -> str | None:
     return (ctx.aws_config.profiles.get(profile, {}).get("region") or "").strip() or None
 
 
-def _set_region_fix(region: str) -> str:
-    return f'add "AWS_REGION": "{region}" to "env" in {display_path(str(user_settings_path()))}'
+def _set_region_fix(ctx: Context, region: str) -> str:
+    """The command that sets AWS_REGION in Claude Code's user settings."""
+    return f"run {setup_command(ctx.profile, '--region', region)}"

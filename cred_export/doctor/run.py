@@ -20,6 +20,7 @@ from cred_export.doctor.region import check_region
 from cred_export.doctor.report import CHECK_IDS, Check, Report, fail
 from cred_export.doctor.startup import check_startup
 from cred_export.doctor.store_checks import check_cache, check_keyring
+from cred_export.text import describe_exception
 
 CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("config", check_config),
@@ -54,6 +55,6 @@ def _run_one(check_id: str, check: Callable[[Context], Check], ctx: Context) -> 
             traceback.print_exc()
         return fail(
             check_id,
-            f"unexpected error: {type(exc).__name__}",
+            f"unexpected error: {describe_exception(exc)}",
             "run cred-export doctor --debug and report it",
         )

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-from cred_export import paths
+from cred_export import files, paths
 from cred_export.credentials import format_iso, mask
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
-from cred_export.doctor.report import Check, ok, skip, warn
+from cred_export.doctor.report import Check, fail, ok, skip, warn
 from cred_export.flows.status import session_of
 from cred_export.stores import NONE, SECRET_SERVICE, StoreUnavailable
 from cred_export.stores.base import Store
-from cred_export.stores.choose import choose_store
+from cred_export.stores.choose import choose_store, file_store_chosen
+from cred_export.text import time_left
 
 
 def check_keyring(ctx: Context) -> Check:
     if ctx.settings is None:
         return skip("keyring", "needs cred-export settings that parse")
-    store = ctx.store = choose_store(ctx.settings)
+    store = ctx.store = choose_store(ctx.settings, decide=False)
+    unwritable = _unwritable(store)
+    if unwritable is not None:
+        return fail("keyring", unwritable, _writable_fix())
     if store.is_os_keyring:
         backend = store.name.removeprefix("keyring (").removesuffix(")")
         where = "Secret Service" if store.kind == SECRET_SERVICE else "OS keyring"
@@ -31,7 +36,32 @@ def check_keyring(ctx: Context) -> Check:
         return warn(
             "keyring", 'cache = "none": nothing is cached, every call goes to AWS', _use_keyring_fix()
         )
+    if file_store_chosen(ctx.settings):
+        return ok(
+            "keyring",
+            f"file store in {_directory(store)}, chosen once because this machine has no OS keyring"
+            f' (set cache = "keyring" in {display_path(paths.user_config_file())} to use one)',
+        )
     return ok("keyring", f'file store in {_directory(store)} (cache = "file")')
+
+
+def _unwritable(store: Store) -> str | None:
+    """Why the cache directory (memos, locks) or the file store cannot be written, or None."""
+    if store.kind == NONE:
+        return None
+    folders = [paths.cache_dir(), getattr(store, "directory", None)]
+    for folder in [f for f in folders if f]:
+        reason = files.unwritable(os.path.join(folder, ""))
+        if reason:
+            return (
+                f"cannot write {display_path(folder)}: {reason}; nothing is cached, every export"
+                " goes to AWS and a sign-in cannot be kept"
+            )
+    return None
+
+
+def _writable_fix() -> str:
+    return "make that folder writable, or set CRED_EXPORT_CACHE_DIR to a private folder you can write"
 
 
 def check_cache(ctx: Context) -> Check:
@@ -51,7 +81,7 @@ def _session(ctx: Context) -> str | None:
         return None
     if session is None:
         return None
-    left = f"{session.minutes_left():.0f} min left" if session.expiration else "none held"
+    left = time_left(session.minutes_left() * 60) if session.expiration else "none held"
     until = f" until {format_iso(session.renewable_until)}" if session.renewable_until else ""
     renewal = f", renewable{until}" if session.renewable else ", not renewable: sign-in needed when it ends"
     return f"{session.kind} session: {left}{renewal}"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
-from cred_export import children, log, memo, refresh
+from cred_export import children, files, log, memo, refresh
 from cred_export.aws_config import load_aws_config
 from cred_export.cache_key import bedrock_token_key
 from cred_export.chain import Chain, resolve_chain
 from cred_export.credentials import Credentials, Keys
-from cred_export.errors import LoginRequired
+from cred_export.errors import ConfigError, LoginRequired
 from cred_export.flows import mfa
 from cred_export.settings import Settings, load_settings
 from cred_export.stores import StoreUnavailable
@@ -75,11 +76,26 @@ def profile_region(profile: str, settings: Settings) -> str:
 
 
 def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
-    """The interactive sign-in the chain needs: its MFA session, else its root's own (if any)."""
+    """The interactive sign-in the chain needs: its MFA session, else its root's own (if any).
+
+    ConfigError, before any browser opens, when what the sign-in gets could not be kept."""
+    _check_writable(chain, store)
     if chain.mfa_serial:
         mfa.sign_in(chain, store, deadline=deadline, out=out)
     else:
         chain.root.sign_in(store, flow=flow, deadline=deadline, out=out)
+
+
+def _check_writable(chain: Chain, store: Store) -> None:
+    """The files the sign-in writes and the file store must be writable (else one line, exit 2)."""
+    targets = [] if chain.mfa_serial else chain.root.sign_in_writes()
+    directory = getattr(store, "directory", None)  # file stores; a keyring is asked when used
+    if directory:
+        targets.append(os.path.join(directory, ""))
+    for target in targets:
+        reason = files.unwritable(target)
+        if reason:
+            raise ConfigError(f"cannot write {target or '.'}: {reason}; the sign-in was not started")
 
 
 def _fetch(

@@ -6,11 +6,14 @@ import time
 from typing import TextIO
 
 from cred_export.credentials import format_iso
-from cred_export.errors import LoginRequired
+from cred_export.errors import LoginRequired, SignInNotCompleted
 from cred_export.flows import export
 from cred_export.render import still_valid
 from cred_export.settings import load_settings
 from cred_export.stores.choose import choose_store
+
+# How the sign-ins say that nobody completed them before the deadline.
+_TIMED_OUT = ("in time", "device code expired")
 
 
 def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None, out: TextIO) -> None:
@@ -27,7 +30,12 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
     try:
         creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
     except LoginRequired:
-        export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
+        try:
+            export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
+        except LoginRequired as exc:
+            if any(words in exc.why for words in _TIMED_OUT):
+                raise SignInNotCompleted(profile, exc.why, other_device_hint=flow != "device") from None
+            raise
         creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
     print(
         f"Signed in. Credentials for profile {profile} are cached until {format_iso(creds.expiration)}.",

@@ -109,6 +109,10 @@ class Root:
         """Files this root shares with other tools, e.g. the AWS CLI's token cache (`clear`)."""
         return []
 
+    def sign_in_writes(self) -> list[str]:
+        """Files the interactive sign-in writes, checked before it starts: its session files."""
+        return self.session_files()
+
     def long_term_keys(self) -> Keys | None:
         """Long-term keys an MFA session (GetSessionToken with a code) can start from."""
         return None

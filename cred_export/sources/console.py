@@ -74,6 +74,12 @@ class ConsoleRoot(Root):
 
         return [cache.path_for(self.session_arn)] if self.session_arn else []
 
+    def sign_in_writes(self) -> list[str]:
+        """A new session file, and `login_session` in the AWS config file (as `aws login` does)."""
+        from cred_export import paths
+
+        return [os.path.join(self.cache_dir, ""), paths.aws_config_file()]
+
 
 ROOT = ConsoleRoot
 

@@ -73,6 +73,8 @@ class SsoRoot(Root):
 
 ROOT = SsoRoot
 
+_SESSION_KEYS = ("sso_start_url", "sso_region")  # what an [sso-session] section holds
+
 
 def match(candidate: Candidate, config: AwsConfig) -> SsoRoot | None:
     settings = candidate.settings
@@ -87,15 +89,26 @@ def match(candidate: Candidate, config: AwsConfig) -> SsoRoot | None:
         "sso_account_id": str(settings.get("sso_account_id", "")).strip(),
         "sso_role_name": str(settings.get("sso_role_name", "")).strip(),
     }
-    missing = [key for key, value in values.items() if not value]
-    if missing:
-        raise ConfigError(f"SSO profile {name!r} is missing {', '.join(missing)}")
+    _require(values, name, session_name, config)
     raw_scopes = str(source.get("sso_registration_scopes", DEFAULT_SCOPES[0]))
     scopes = tuple(scope.strip() for scope in raw_scopes.split(",") if scope.strip())
     sso = SsoSettings(
         name, session_name, values["sso_start_url"], values["sso_region"], scopes or DEFAULT_SCOPES
     )
     return SsoRoot(name, sso, values["sso_account_id"], values["sso_role_name"])
+
+
+def _require(values: dict[str, str], name: str, session_name: str | None, config: AwsConfig) -> None:
+    """ConfigError naming the section that lacks a setting: the [sso-session] or the profile."""
+    missing = [key for key, value in values.items() if not value]
+    from_session = [key for key in missing if session_name and key in _SESSION_KEYS]
+    if from_session:
+        raise ConfigError(
+            f"[sso-session {session_name}] in {config.config_file} is missing {', '.join(from_session)}"
+            f" (used by profile {name!r})"
+        )
+    if missing:
+        raise ConfigError(f"SSO profile {name!r} is missing {', '.join(missing)}")
 
 
 def _role_credentials(root: SsoRoot, access_token: str) -> Keys:

@@ -20,6 +20,7 @@ from cred_export.login.pkce import pkce_pair
 from cred_export.sso import oidc, tokens
 from cred_export.sso.settings import SsoSettings
 from cred_export.sso.tokens import SsoToken
+from cred_export.text import time_left
 
 RENEW_WINDOW = 15 * 60  # renew access tokens with less than this left (as the AWS CLI does)
 MIN_USABLE = 60  # an access token with less than this left is not worth a portal call
@@ -49,8 +50,7 @@ class _CachedToken:
                 return current  # nothing to renew with, but it works for a while yet
             why = "no valid SSO token" if current is None else "the SSO token has expired"
             raise LoginRequired(self.sso.profile, why)
-        left = current.seconds_left() / 60
-        log.debug(f"renewing the SSO token for {self.sso.start_url} ({left:.0f} min left)")
+        log.debug(f"renewing the SSO token for {self.sso.start_url} ({time_left(current.seconds_left())})")
         try:
             return oidc.refresh(self.sso, current)
         except LoginRequired as exc:

@@ -10,31 +10,62 @@ from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.fallback_store import FallbackFileStore
 from cred_export.stores.file_store import FileStore
-from cred_export.stores.keyring_store import KeyringStore
+from cred_export.stores.keyring_store import KeyringStore, NoOsKeyring
 from cred_export.stores.null_store import NullStore
 
 
-def choose_store(settings: Settings, keyring_unavailable: str | None = None) -> Store:
+def choose_store(settings: Settings, keyring_unavailable: str | None = None, *, decide: bool = True) -> Store:
     """The store for `settings.cache`; `keyring_unavailable` is why the hit path could not read it.
 
-    ConfigError when the cache directory (memos, locks, the file store) is not private."""
+    Where `cache` is not set and the machine has no OS keyring at all, the file store is chosen
+    once (`decide`), said once and remembered in `paths.store_choice_file()`; `decide=False`
+    (status, doctor) only looks. ConfigError when the cache directory is not private."""
     _refuse_untrusted_cache()
     if settings.cache == "none":
         return NullStore()
-    if settings.cache == "file":
+    if settings.cache == "file" or file_store_chosen(settings):
         return FileStore()
     reason = keyring_unavailable
     if reason is None:
         try:
             return open_keyring(settings)
+        except NoOsKeyring as exc:
+            if settings.cache_set_in is None:
+                if not decide:  # status, doctor: they show what the next export will choose
+                    return FallbackFileStore(str(exc))
+                if _choose_file_store(str(exc)):
+                    return FileStore()
+            reason = str(exc)
         except StoreUnavailable as exc:
             reason = str(exc)
     fallback = FallbackFileStore(reason)
     log.warn(
-        f'{reason}; caching in {fallback.directory} instead (set cache = "file" to silence)',
+        f'{reason}; caching in {fallback.directory} instead (set cache = "file" in'
+        f" {paths.display(paths.user_config_file())} to keep to files)",
         topic="keyring",
     )
     return fallback
+
+
+def file_store_chosen(settings: Settings) -> bool:
+    """Whether the file store was chosen once for good (no OS keyring, `cache` not set anywhere)."""
+    if settings.cache_set_in is not None:
+        return False
+    return files.read_text(paths.store_choice_file(), private=True) is not None
+
+
+def _choose_file_store(reason: str) -> bool:
+    """Remember that this machine keeps credentials in files, and say so (once); False if it cannot."""
+    try:
+        files.write_private(paths.store_choice_file(), f"file\n{reason}\n")
+    except OSError:
+        return False
+    log.warn(
+        f"{reason}: credentials are kept in 0600 files in {paths.display(FileStore().directory)} from"
+        f' now on (set cache = "keyring" or "file" in {paths.display(paths.user_config_file())} to choose)',
+        topic="keyring",
+    )
+    return True
 
 
 def open_keyring(settings: Settings) -> KeyringStore:
@@ -46,7 +77,7 @@ def every_store(settings: Settings) -> list[Store]:
     """Whichever stores may hold entries: the file cache always, the keyring when it answers."""
     _refuse_untrusted_cache()
     stores: list[Store] = [FileStore()]
-    if settings.cache != "keyring":
+    if settings.cache != "keyring" or file_store_chosen(settings):
         try:
             stores.append(open_keyring(settings))
         except StoreUnavailable:

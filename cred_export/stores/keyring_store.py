@@ -24,6 +24,11 @@ DISCOVERY_TIMEOUT = 10.0
 MAX_DUPLICATES = 8
 
 
+class NoOsKeyring(StoreUnavailable):
+    """This machine has no OS keyring at all (a headless Linux without a Secret Service), as
+    opposed to one that is locked or does not answer right now."""
+
+
 class KeyringStore:
     """Keyring-backed store; raises StoreUnavailable for a missing, locked or hung keyring."""
 
@@ -98,11 +103,11 @@ def _usable_backend():  # type: ignore[no-untyped-def]
 
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
-        raise StoreUnavailable("no OS keyring backend is available")
+        raise NoOsKeyring("no OS keyring backend is available (no Secret Service)")
     if getattr(backend, "priority", 1) < 1:
         # keyrings.alt's plaintext/base64 files: not a real keyring. The file store is
         # explicit about what it is and guarantees 0600 files.
-        raise StoreUnavailable(f"keyring backend {type(backend).__name__} is not an OS keyring")
+        raise NoOsKeyring(f"keyring backend {type(backend).__name__} is not an OS keyring")
     if type(backend) is SecretService.Keyring:  # exactly it: not a chainer, not a plugin's subclass
         prompt_free = _prompt_free_secret_service()()
         vars(prompt_free).update(vars(backend))  # its properties: preferred_collection, scheme
