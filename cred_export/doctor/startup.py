@@ -17,9 +17,8 @@ import subprocess
 import sys
 import time
 
-from cred_export import stores
+from cred_export import installed, stores
 from cred_export.doctor import claude_env, hooks
-from cred_export.doctor.claude_wiring import own_executable
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, ok, skip, warn
 
@@ -77,7 +76,7 @@ def _hook_executable() -> str:
     executable = hook.executable() if hook else None
     if executable and os.path.isabs(executable) and os.access(executable, os.X_OK):
         return executable
-    return own_executable()
+    return installed.executable() or "cred-export"
 
 
 def _median_ms(argv: list[str]) -> float:
