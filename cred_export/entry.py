@@ -23,6 +23,10 @@ from cred_export.request import ExportRequest, HitNotes, parse_export_request
 
 def main() -> None:
     argv = sys.argv[1:]
+    if not argv and os.environ.get("CLAUDE_HELPER_CONTEXT"):  # Claude Desktop's credential helper
+        from cred_export import desktop_helper
+
+        sys.exit(desktop_helper.main())
     notes = HitNotes()
     request = parse_export_request(argv)
     if request is not None:
