@@ -38,10 +38,13 @@ def with_table(text: str, name: str, values: dict[str, str | int], where: str) -
         end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
         tail = lines[end:]
         new_text = "".join(lines[:start]) + table + ("\n" if tail else "") + "".join(tail)
-    after = _parse(new_text, where)
-    expected = {**before, name: dict(values)}
-    if after != expected:
-        raise ConfigError(f"cannot set [{name}] in {where} by itself: edit that file by hand")
+    refused = ConfigError(f"cannot set [{name}] in {where} by itself: edit that file by hand")
+    try:
+        after = _parse(new_text, where)
+    except ConfigError:
+        raise refused from None
+    if after != {**before, name: dict(values)}:
+        raise refused
     return new_text
 
 

@@ -20,6 +20,7 @@ from cred_export.chain import Chain
 from cred_export.claude_desktop import (
     CONSOLE_LIFETIME_SECONDS,
     DEFAULT_LIFETIME_SECONDS,
+    TTL_MARGIN_SECONDS,
     HelperChoice,
 )
 from cred_export.errors import ConfigError, LoginRequired
@@ -62,9 +63,9 @@ def _token(choice: HelperChoice) -> str:
     left = made.expiration - time.time()
     if left < choice.min_token_seconds:
         raise ConfigError(
-            f"profile {choice.profile}'s credentials last only {left / 60:.0f} min, less than the"
-            f" {choice.ttl_seconds // 60} min Claude Desktop keeps a token: run cred-export setup"
-            f" claude-desktop again, or pass a shorter --ttl"
+            f"profile {choice.profile}'s credentials give a token only {left:.0f} s of life, less than"
+            f" the {choice.ttl_seconds} s Claude Desktop keeps it plus {TTL_MARGIN_SECONDS} s: run"
+            " cred-export setup claude-desktop again with a shorter --ttl"
         )
     log.debug(f"Claude Desktop token for {choice.region}: {left / 60:.0f} min left")
     return made.token
