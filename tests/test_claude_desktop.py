@@ -630,7 +630,7 @@ def test_the_strict_reg_parser_refuses_what_regedit_could_misread(bad):
 def doctor_check(box: Sandbox, bedrock, env: dict[str, str] | None = None) -> dict:  # type: ignore[no-untyped-def]
     point_at_stand_ins(box, bedrock)
     result = box.run("doctor", "--json", env=env, timeout=120)
-    (found,) = [c for c in json.loads(result.stdout)["checks"] if c["id"] == "claude-desktop"]
+    (found,) = [c for c in json.loads(result.stdout)["checks"] if c["id"] == "desktop"]
     return found
 
 

@@ -25,7 +25,7 @@ CHECK_IDS = [
     "bedrock",
     "model",
     "claude-code",
-    "claude-desktop",
+    "desktop",
 ]
 MODEL = "global.anthropic.claude-sonnet-4-6"
 BROWSER = Path(__file__).parent / "harness" / "browser.py"

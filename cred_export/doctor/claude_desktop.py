@@ -1,4 +1,4 @@
-"""Check 13: Claude Desktop's credential helper — set up, silent, and printing a token that lives.
+"""Check 13 (`desktop`): Claude Desktop's credential helper — set up, silent, and printing a token that lives.
 
 Runs the helper as Claude Desktop would in the background (`CLAUDE_HELPER_CONTEXT=background`,
 no arguments, no input, bounded), and reads the token it prints: a Bedrock API key is a
@@ -23,7 +23,7 @@ from cred_export.errors import EXIT_LOGIN_REQUIRED, ConfigError
 from cred_export.settings import load_settings
 from cred_export.text import first_line
 
-CHECK = "claude-desktop"
+CHECK = "desktop"
 KEY_PREFIX = "bedrock-api-key-"
 # Doctor waits at most this long for the helper (its own timeout may be up to 10 minutes).
 RUN_LIMIT_SECONDS = 60.0

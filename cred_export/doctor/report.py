@@ -41,7 +41,7 @@ CHECK_IDS = (
     "bedrock",
     "model",
     "claude-code",
-    "claude-desktop",
+    "desktop",
 )
 
 _ID_WIDTH = max(len(check_id) for check_id in CHECK_IDS) + 2

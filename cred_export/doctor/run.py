@@ -34,7 +34,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("bedrock", check_bedrock),
     ("model", check_model),
     ("claude-code", check_claude_code),
-    ("claude-desktop", check_claude_desktop),
+    ("desktop", check_claude_desktop),
 )
 assert tuple(check_id for check_id, _ in CHECKS) == CHECK_IDS
 
