@@ -311,6 +311,24 @@ def test_sso_interactive_signs_in_in_the_browser_with_pkce(sso_sandbox, sso, sts
     assert again.stdout == result.stdout and len(opened(tmp_path)) == 1
 
 
+def test_credentials_too_short_for_the_ttl_and_no_session_mean_a_sign_in(sso_sandbox, sso, sts, tmp_path):
+    from test_sso import token_path
+
+    write_sso_config(sso_sandbox)
+    seed_token(sso_sandbox, sso)
+    set_up(sso_sandbox, "dev")
+    assert helper(sso_sandbox, "background").code == 0
+    token_path(sso_sandbox).unlink()  # the SSO session is gone
+    sso_sandbox.set_cached_expiry(1000)  # fresh enough for the export, not for a 20-minute TTL
+    assert sso_sandbox.run("--profile", "dev").code == 0
+    silent = helper(sso_sandbox, "background", env=recording_browser(tmp_path))
+    assert silent.code == 3 and opened(tmp_path) == []
+    result = helper(sso_sandbox, "interactive", env=recording_browser(tmp_path), timeout=90)
+    assert result.code == 0, result.stderr
+    check_token(result.stdout, "eu-west-1", 1260)
+    assert len(opened(tmp_path)) == 1
+
+
 def test_interactive_gives_up_within_the_helpers_timeout(sso_sandbox, sso, sts, tmp_path):
     write_sso_config(sso_sandbox)
     set_up(sso_sandbox, "dev", "--timeout", "25")  # 5 s for the sign-in, 20 s kept for the token
@@ -349,6 +367,15 @@ def test_console_silent_contexts_need_a_sign_in_and_say_so(console_sandbox, sign
     result = helper(console_sandbox, context, env=recording_browser(tmp_path))
     assert result.code == 3 and result.stdout == "" and len(result.stderr.splitlines()) == 1
     assert opened(tmp_path) == [] and signin.grants["authorization_code"] == 0
+
+
+def test_silent_contexts_ignore_login_from_export(console_sandbox, signin, tmp_path):
+    console_sandbox.write_aws_config("[profile dev]\nlogin_session =\n")
+    set_up(console_sandbox, "dev")
+    settings = console_sandbox.home / ".config" / "cred-export" / "config.toml"
+    settings.write_text('login_from_export = "auto"\n' + settings.read_text())
+    result = helper(console_sandbox, "background", env=recording_browser(tmp_path))
+    assert result.code == 3 and opened(tmp_path) == []
 
 
 def test_console_interactive_signs_in_in_the_browser(console_sandbox, signin, tmp_path):

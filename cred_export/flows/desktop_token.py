@@ -24,7 +24,7 @@ from cred_export.claude_desktop import (
     HelperChoice,
 )
 from cred_export.errors import ConfigError, LoginRequired
-from cred_export.flows import login
+from cred_export.flows import export
 from cred_export.flows.bedrock_token import bedrock_token
 from cred_export.settings import load_settings
 
@@ -72,13 +72,18 @@ def _token(choice: HelperChoice) -> str:
 
 
 def _sign_in(choice: HelperChoice) -> None:
-    """A browser sign-in (PKCE, or a device code opened at its complete verification URL)."""
+    """The chain's sign-in in the browser: authorization code + PKCE, one per machine at a time,
+    bounded by the helper's timeout less the time kept for making the token."""
     from cred_export.login.browser import can_open_browser
+    from cred_export.stores.choose import choose_store
 
     if not can_open_browser():
         raise LoginRequired(choice.profile, "no browser can be opened for Claude Desktop's sign-in")
-    timeout = max(5.0, choice.timeout_seconds - AFTER_SIGN_IN_SECONDS)
-    login.login(choice.profile, True, flow="browser", timeout=timeout, out=sys.stderr)
+    settings = load_settings()
+    chain = export.resolve(choice.profile, True, settings)
+    deadline = time.monotonic() + max(5.0, choice.timeout_seconds - AFTER_SIGN_IN_SECONDS)
+    log.debug(f"profile {choice.profile}: signing in for Claude Desktop")
+    export.sign_in(chain, choose_store(settings), flow="browser", deadline=deadline, out=sys.stderr)
 
 
 def credentials_lifetime(chain: Chain) -> int:
