@@ -47,12 +47,14 @@ def configured_choice() -> HelperChoice:
 def helper_token(context: str) -> str:
     """The bearer token for Claude Desktop, signing in through the browser only when `interactive`."""
     choice = configured_choice()
+    # The sign-in ends in time for the token to be made within the helper's timeout.
+    deadline = time.monotonic() + max(5.0, choice.timeout_seconds - AFTER_SIGN_IN_SECONDS)
     try:
         return _token(choice)
     except LoginRequired:
         if context != INTERACTIVE:
             raise
-    _sign_in(choice)
+    _sign_in(choice, deadline)
     return _token(choice)
 
 
@@ -71,9 +73,9 @@ def _token(choice: HelperChoice) -> str:
     return made.token
 
 
-def _sign_in(choice: HelperChoice) -> None:
+def _sign_in(choice: HelperChoice, deadline: float) -> None:
     """The chain's sign-in in the browser: authorization code + PKCE, one per machine at a time,
-    bounded by the helper's timeout less the time kept for making the token."""
+    over by `deadline` (monotonic clock)."""
     from cred_export.login.browser import can_open_browser
     from cred_export.stores.choose import choose_store
 
@@ -81,7 +83,6 @@ def _sign_in(choice: HelperChoice) -> None:
         raise LoginRequired(choice.profile, "no browser can be opened for Claude Desktop's sign-in")
     settings = load_settings()
     chain = export.resolve(choice.profile, True, settings)
-    deadline = time.monotonic() + max(5.0, choice.timeout_seconds - AFTER_SIGN_IN_SECONDS)
     log.debug(f"profile {choice.profile}: signing in for Claude Desktop")
     export.sign_in(chain, choose_store(settings), flow="browser", deadline=deadline, out=sys.stderr)
 
