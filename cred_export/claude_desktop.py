@@ -47,7 +47,7 @@ DEFAULT_LIFETIME_SECONDS = 3600
 # The id of the entry cred-export keeps in Claude Desktop's local configuration library.
 LIBRARY_ENTRY_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/cred-export/claude-desktop"))
 LIBRARY_ENTRY_NAME = "Amazon Bedrock (cred-export)"
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9_.@+=,:/-]{1,128}")
+_PROFILE_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,128}")  # any name the AWS config can hold
 
 
 def ttl_for(lifetime: float) -> int:

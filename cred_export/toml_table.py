@@ -14,14 +14,14 @@ from typing import Any
 from cred_export.errors import ConfigError
 
 
-def render_table(name: str, values: dict[str, str | int]) -> str:
+def render_table(name: str, values: dict[str, str | int], newline: str = "\n") -> str:
     """`[name]` and one `key = value` line per value (strings as TOML basic strings)."""
     lines = [f"[{name}]"]
     for key, value in values.items():
         # JSON's string escapes are TOML basic-string escapes; ensure_ascii keeps it one line.
         rendered = str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=True)
         lines.append(f"{key} = {rendered}")
-    return "\n".join(lines) + "\n"
+    return newline.join(lines) + newline
 
 
 def with_table(text: str, name: str, values: dict[str, str | int], where: str) -> str:
@@ -30,14 +30,15 @@ def with_table(text: str, name: str, values: dict[str, str | int], where: str) -
     lines = text.splitlines(keepends=True)
     header = re.compile(rf"\s*\[\s*{re.escape(name)}\s*\]\s*(#.*)?\r?\n?")
     start = next((i for i, line in enumerate(lines) if header.fullmatch(line)), None)
-    table = render_table(name, values)
+    newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ends
+    table = render_table(name, values, newline)
     if start is None:
-        separator = "" if not text else ("\n" if text.endswith("\n") else "\n\n")
+        separator = "" if not text else (newline if text.endswith("\n") else newline * 2)
         new_text = text + separator + table
     else:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
         tail = lines[end:]
-        new_text = "".join(lines[:start]) + table + ("\n" if tail else "") + "".join(tail)
+        new_text = "".join(lines[:start]) + table + (newline if tail else "") + "".join(tail)
     refused = ConfigError(f"cannot set [{name}] in {where} by itself: edit that file by hand")
     try:
         after = _parse(new_text, where)

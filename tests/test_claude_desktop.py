@@ -218,6 +218,8 @@ def test_not_set_up_is_exit_2_naming_the_setup_command(sandbox, sts):
         ('profile = "role1"\nregion = "eu-west-1"\nttl_seconds = "600"\n', "wrong type"),
         ('profile = "role1"\nregion = "eu-west-1"\nttl_seconds = 600\ncolour = 1\n', "unknown setting"),
         ('profile = "role1"\nregion = "eu-west-1"\nttl_seconds = 600\ntimeout_seconds = 900\n', "timeout"),
+        ('profile = "a\\u0007b"\nregion = "eu-west-1"\nttl_seconds = 600\n', "not a profile name"),
+        ('profile = ""\nregion = "eu-west-1"\nttl_seconds = 600\n', "not a profile name"),
     ],
 )
 def test_a_bad_claude_desktop_table_is_exit_2(sandbox, sts, table, needle):
@@ -700,3 +702,52 @@ def test_doctor_warns_when_claude_desktops_configuration_disagrees(sandbox, sts,
     found = doctor_check(sandbox, bedrock, env=env)
     assert found["verdict"] == "warn" and "inferenceCredentialHelperTtlSec" in found["detail"]
     assert found["fix"].startswith("run cred-export setup claude-desktop")
+
+
+# --- units: the TTL rule and the TOML edit ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "ttl"), [(120, 60), (900, 300), (3600, 1200), (3700, 1200), (7200, 2400), (43200, 3600)]
+)
+def test_the_ttl_is_a_third_of_the_lifetime_in_whole_minutes_up_to_an_hour(lifetime, ttl):
+    from cred_export.claude_desktop import ttl_for
+
+    assert ttl_for(lifetime) == ttl
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", '[claude_desktop]\nprofile = "p"\nttl_seconds = 60\n'),
+        ('cache = "file"', 'cache = "file"\n\n[claude_desktop]\nprofile = "p"\nttl_seconds = 60\n'),
+        (
+            '[claude_desktop]\r\nprofile = "old"\r\n[x]\r\na = 1\r\n',
+            '[claude_desktop]\r\nprofile = "p"\r\nttl_seconds = 60\r\n\r\n[x]\r\na = 1\r\n',
+        ),
+        (
+            '[ claude_desktop ]  # mine\nprofile = "old"\n',
+            '[claude_desktop]\nprofile = "p"\nttl_seconds = 60\n',
+        ),
+    ],
+)
+def test_one_table_is_set_and_the_rest_kept(text, expected):
+    from cred_export.toml_table import with_table
+
+    assert with_table(text, "claude_desktop", {"profile": "p", "ttl_seconds": 60}, "f") == expected
+
+
+def test_a_table_a_text_edit_cannot_reach_is_refused():
+    from cred_export.errors import ConfigError
+    from cred_export.toml_table import with_table
+
+    for text in ('claude_desktop = { profile = "x" }\n', "not toml ["):
+        with pytest.raises(ConfigError):
+            with_table(text, "claude_desktop", {"profile": "p"}, "f")
+
+
+def test_strings_are_escaped_for_toml():
+    from cred_export.toml_table import render_table
+
+    text = render_table("t", {"profile": 'a"b\\c\u00e9'})
+    assert tomllib.loads(text) == {"t": {"profile": 'a"b\\c\u00e9'}}
