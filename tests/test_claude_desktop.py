@@ -524,6 +524,13 @@ def test_setup_refuses_an_unknown_profile_and_a_table_it_cannot_edit(sandbox, st
     assert "claude_desktop.region" in (sandbox.home / ".config" / "cred-export" / "config.toml").read_text()
 
 
+def test_setup_without_any_region_asks_for_one(sandbox, sts):
+    profile = sandbox.role_chain(depth=1)
+    result = sandbox.run("setup", "claude-desktop", "--profile", profile)
+    assert result.code == 2 and result.stdout == "" and "--region" in result.stderr
+    assert not (sandbox.home / ".config" / "cred-export" / "config.toml").read_text().count("claude_desktop")
+
+
 def test_setup_refuses_a_library_file_that_is_not_json(sandbox, sts):
     profile = sandbox.role_chain(depth=1)
     library = sandbox.home / "lib"
