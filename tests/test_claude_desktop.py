@@ -758,3 +758,16 @@ def test_strings_are_escaped_for_toml():
 
     text = render_table("t", {"profile": 'a"b\\c\u00e9'})
     assert tomllib.loads(text) == {"t": {"profile": 'a"b\\c\u00e9'}}
+
+
+def test_at_least_raises_every_point_of_the_renewal_window():
+    from cred_export.credentials import Credentials
+    from cred_export.refresh import CachedCredentials
+    from cred_export.settings import Settings
+
+    now = time.time()
+    hour = Credentials("ASIAEXAMPLEKEY000001", "s" * 40, "t", now + 3600, now)
+    plain = CachedCredentials(None, "k", lambda: hour, "p", Settings()).window(hour)  # type: ignore[arg-type]
+    needy = CachedCredentials(None, "k", lambda: hour, "p", Settings(), at_least=1260).window(hour)  # type: ignore[arg-type]
+    assert (plain.refresh_ahead, plain.min_handout, plain.grace) == (900, 600, 360)
+    assert (needy.refresh_ahead, needy.min_handout, needy.grace) == (1260, 1260, 1260)
