@@ -21,6 +21,10 @@ from cred_export.request import HitNotes, parse_request
 
 def main() -> None:
     argv = sys.argv[1:]
+    if not argv and os.environ.get("CLAUDE_HELPER_CONTEXT"):  # Claude Desktop's credential helper
+        from cred_export import desktop_helper
+
+        sys.exit(desktop_helper.main())
     notes = HitNotes()
     request = parse_request(argv)
     if request is not None:

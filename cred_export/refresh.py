@@ -27,10 +27,17 @@ class CachedCredentials:
     """The credentials a store keeps under `key`, as a `renewal.Renewable`."""
 
     def __init__(
-        self, store: Store, key: str, fetch: Callable[[], Credentials], profile: str, settings: Settings
+        self,
+        store: Store,
+        key: str,
+        fetch: Callable[[], Credentials],
+        profile: str,
+        settings: Settings,
+        at_least: float = 0,
     ) -> None:
         self.store, self.key, self.fetch, self.profile = store, key, fetch, profile
         self.settings = settings
+        self.at_least = at_least
         self.what = f"profile {profile!r}"
         self.lock_name = key
 
@@ -40,10 +47,11 @@ class CachedCredentials:
             return renewal.Window(
                 refresh_ahead, MIN_HANDOUT_SECONDS, lock_timeout=self.settings.lock_timeout_seconds
             )
+        # `at_least`: a caller that needs this much life (Claude Desktop's TTL) renews sooner.
         return renewal.Window(
-            refresh_ahead=value.refresh_ahead(refresh_ahead),
-            min_handout=value.min_handout(),
-            grace=value.grace(),
+            refresh_ahead=max(value.refresh_ahead(refresh_ahead), self.at_least),
+            min_handout=max(value.min_handout(), self.at_least),
+            grace=max(value.grace(), self.at_least),
             lock_timeout=self.settings.lock_timeout_seconds,
         )
 
@@ -83,9 +91,12 @@ def obtain(
     profile: str,
     *,
     grace: bool = True,
+    at_least: float = 0,
 ) -> Credentials:
-    """Credentials for `key`: cached, or fetched with `fetch` and cached (see the module doc)."""
-    item = CachedCredentials(store, key, fetch, profile, settings)
+    """Credentials for `key`: cached, or fetched with `fetch` and cached (see the module doc).
+
+    `at_least`: renew cached credentials with less than this many seconds left."""
+    item = CachedCredentials(store, key, fetch, profile, settings, at_least)
     return renewal.obtain(item, grace_on=renewal.GRACE_ON if grace else ())
 
 

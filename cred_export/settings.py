@@ -27,6 +27,9 @@ class Settings:
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     sources: tuple[str, ...] = field(default=(), compare=False)
     cache_set_in: str | None = field(default=None, compare=False)  # where `cache` was set, if anywhere
+    # `[claude_desktop]`: the profile and region Claude Desktop's helper serves (merged key by key;
+    # checked by cred_export/claude_desktop.py).
+    claude_desktop: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def refresh_ahead_seconds(self) -> float:
@@ -100,11 +103,16 @@ def _merge_profiles(
 
 
 def _apply(settings: Settings, table: dict[str, Any], origin: str) -> Settings:
-    known = {f.name for f in fields(Settings)} - {"sources", "profiles", "cache_set_in"}
+    known = {f.name for f in fields(Settings)} - {"sources", "profiles", "cache_set_in", "claude_desktop"}
     changes: dict[str, Any] = {}
     for key, value in table.items():
         if key == "profiles":
             changes["profiles"] = _merge_profiles(settings.profiles, value, origin)
+            continue
+        if key == "claude_desktop":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: claude_desktop must be a table: [claude_desktop]")
+            changes["claude_desktop"] = {**settings.claude_desktop, **value, "__origin__": origin}
             continue
         if key not in known:
             raise ConfigError(f"{origin}: unknown setting {key!r} (known: {', '.join(sorted(known))})")

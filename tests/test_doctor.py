@@ -26,6 +26,7 @@ CHECK_IDS = [
     "model",
     "claude-code",
     "startup",
+    "desktop",
 ]
 MODEL = "global.anthropic.claude-sonnet-4-6"
 BROWSER = Path(__file__).parent / "harness" / "browser.py"
@@ -130,7 +131,7 @@ def test_healthy_setup_is_all_ok_and_names_what_it_found_in_text_and_json(box, s
     assert result.code == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[:2] for line in lines[:-1]] == [["ok", check_id] for check_id in CHECK_IDS]
-    assert lines[-1] == f"profile {profile}: 13 ok, 0 warn, 0 fail, 0 skip: all good"
+    assert lines[-1] == f"profile {profile}: 14 ok, 0 warn, 0 fail, 0 skip: all good"
     text = dict(line.split(None, 2)[1:] for line in lines[:-1])
     assert f"{profile} (from awsCredentialExport in user settings)" in text["profile"]
     assert text["region"] == "us-east-1 (AWS_REGION from user settings ~/.claude/settings.json)"

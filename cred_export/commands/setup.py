@@ -13,6 +13,7 @@ import click
 
 from cred_export import log
 from cred_export.commands.options import debug_option
+from cred_export.commands.setup_claude_desktop import claude_desktop
 
 _REFRESH_WHY = (
     "Claude Code runs awsAuthRefresh at every start when its own AWS SDK cannot resolve the"
@@ -24,6 +25,9 @@ _OS_NAMES = {"macos": "macOS", "linux": "Linux/WSL", "windows": "Windows"}
 @click.group()
 def setup() -> None:
     """Configure other tools to use cred-export."""
+
+
+setup.add_command(claude_desktop)
 
 
 @setup.command()

@@ -42,6 +42,7 @@ CHECK_IDS = (
     "model",
     "claude-code",
     "startup",
+    "desktop",
 )
 
 _ID_WIDTH = max(len(check_id) for check_id in CHECK_IDS) + 2

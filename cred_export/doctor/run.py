@@ -8,6 +8,7 @@ from collections.abc import Callable
 from cred_export import log
 from cred_export.doctor import profile_choice
 from cred_export.doctor.bedrock import check_bedrock
+from cred_export.doctor.claude_desktop import check_claude_desktop
 from cred_export.doctor.claude_wiring import check_claude_code
 from cred_export.doctor.clock import check_clock
 from cred_export.doctor.config_checks import check_config, check_profile
@@ -36,6 +37,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("model", check_model),
     ("claude-code", check_claude_code),
     ("startup", check_startup),
+    ("desktop", check_claude_desktop),
 )
 assert tuple(check_id for check_id, _ in CHECKS) == CHECK_IDS
 

@@ -31,16 +31,31 @@ def store_key(chain: Chain) -> str:
     return bedrock_token_key(chain.cache_key())
 
 
-def bedrock_token(profile: str, profile_named: bool, region_option: str | None) -> BedrockToken:
-    """The profile's Bedrock API key for the region, cached or made now."""
+def bedrock_token(
+    profile: str,
+    profile_named: bool,
+    region_option: str | None,
+    *,
+    allow_sign_in: bool = True,
+    at_least: float = 0,
+) -> BedrockToken:
+    """The profile's Bedrock API key for the region, cached or made now.
+
+    `allow_sign_in=False` never starts an interactive sign-in; `at_least`: the key has at least
+    this many seconds left (the credentials behind it are renewed first when they have less).
+    """
     settings = load_settings()
     chain = export.resolve(profile, profile_named, settings)
     region = _region(region_option, profile, settings)
-    creds = export.export(profile, profile_named)
+    creds = export.export(profile, profile_named, allow_sign_in=allow_sign_in, at_least=at_least)
     store = choose_store(settings)
     key = store_key(chain)
     cached = BedrockToken.decode(_read(store, key))
-    if cached is not None and cached.fresh_for(creds, region, settings.refresh_ahead_seconds):
+    if (
+        cached is not None
+        and cached.fresh_for(creds, region, settings.refresh_ahead_seconds)
+        and cached.expiration - time.time() >= at_least
+    ):
         log.debug(f"profile {profile}: Bedrock API key from the cache")
         return cached
     made = _make(creds, region)

@@ -33,6 +33,7 @@ def export(
     grace: bool = True,
     allow_sign_in: bool = True,
     keyring_unavailable: str | None = None,
+    at_least: float = 0,
 ) -> Credentials:
     """Credentials for the profile, from the cache or upstream.
 
@@ -40,6 +41,7 @@ def export(
     left (with a warning); `login` turns that off, since it is there to fix exactly that.
     `allow_sign_in=False` never starts an interactive sign-in, whatever `login_from_export` says.
     `keyring_unavailable` is why the hit path could not read the keyring, if it tried.
+    `at_least`: cached credentials with less than this many seconds left are renewed first.
     """
     fingerprint = memo.fingerprint(profile, profile_named)  # before reading what it describes
     settings = load_settings()
@@ -59,7 +61,7 @@ def export(
             chain, store, settings, allow_sign_in, lambda: resolve(profile, profile_named, settings)
         )
 
-    return refresh.obtain(store, key, settings, fetch, profile, grace=grace)
+    return refresh.obtain(store, key, settings, fetch, profile, grace=grace, at_least=at_least)
 
 
 def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
