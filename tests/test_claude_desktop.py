@@ -10,12 +10,15 @@ import plistlib
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from harness import reg_file
+from harness.aws_signature import issued_by
 from harness.bedrock_server import BedrockServer
 from harness.sandbox import EXECUTABLE, Sandbox, remember_secret
 from test_console import start_session
@@ -134,6 +137,38 @@ def test_every_context_prints_one_bare_token_for_the_configured_region(sandbox, 
     export = sandbox.run("--profile", profile).credentials
     assert query["X-Amz-Credential"].startswith(export["AccessKeyId"] + "/")
     assert sts.calls["AssumeRole"] == 1
+
+
+@pytest.fixture
+def verifying_bedrock(_proxy) -> Iterator[BedrockServer]:  # type: ignore[no-untyped-def]
+    """The Bedrock stand-in that checks every API key against the secret STS really issued."""
+    server = BedrockServer(credentials=issued_by(_proxy))
+    yield server
+    server.close()
+
+
+def test_the_helpers_token_is_accepted_by_bedrock(sandbox, sts, verifying_bedrock):
+    profile = sandbox.role_chain(depth=1)
+    set_up(sandbox, profile)
+    token = helper(sandbox, "background").stdout
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()  # fmt: skip
+    request = urllib.request.Request(
+        f"{verifying_bedrock.url}/model/global.anthropic.claude-sonnet-4-6/invoke",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+    ((key_id, region, scheme),) = [(r.key_id, r.region, r.scheme) for r in verifying_bedrock.requests]
+    assert (region, scheme) == ("eu-west-1", "api-key")
+    assert key_id == sandbox.run("--profile", profile).credentials["AccessKeyId"]
+    spoiled = urllib.request.Request(
+        request.full_url, data=body, headers={"Authorization": f"Bearer {token[:-4]}AAAA"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(spoiled, timeout=30)
+    assert refused.value.code == 403
 
 
 def test_the_token_is_cached_and_the_export_shares_the_credentials(sandbox, sts):
