@@ -37,9 +37,10 @@ PROBE = (
 )
 
 
-def loaded_modules_on_hit(box, profile: str, *command: str) -> set[str]:  # type: ignore[no-untyped-def]
+def python_stderr(box, *argv: str) -> str:  # type: ignore[no-untyped-def]
+    """What this interpreter run with `argv` in the sandbox writes to stderr (it must succeed)."""
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, *command, "--profile", profile],
+        [sys.executable, *argv],
         env=box.env,
         cwd=box.root,  # not the checkout: import the installed package
         capture_output=True,
@@ -48,7 +49,12 @@ def loaded_modules_on_hit(box, profile: str, *command: str) -> set[str]:  # type
         stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 0, completed.stderr
-    (line,) = [line for line in completed.stderr.splitlines() if line.startswith("MODULES ")]
+    return completed.stderr
+
+
+def loaded_modules_on_hit(box, profile: str, *command: str) -> set[str]:  # type: ignore[no-untyped-def]
+    stderr = python_stderr(box, "-c", PROBE, *command, "--profile", profile)
+    (line,) = [line for line in stderr.splitlines() if line.startswith("MODULES ")]
     return set(line.split()[1:])
 
 
@@ -92,16 +98,7 @@ def test_the_console_script_itself_imports_no_regex(sandbox, sts):
     scripts/setup installs a newer pip, and the README asks for one."""
     profile = sandbox.role_chain(depth=1)
     assert sandbox.run("--profile", profile).code == 0
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", EXECUTABLE, "--profile", profile],
-        env=sandbox.env,
-        cwd=sandbox.root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert completed.returncode == 0, completed.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if "|" in line}
+    stderr = python_stderr(sandbox, "-X", "importtime", EXECUTABLE, "--profile", profile)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if "|" in line}
     assert "cred_export.entry" in imported
     assert "re" not in imported
