@@ -31,7 +31,7 @@ def render(creds: Credentials, fmt: str) -> str:
 
 def render_token(token: str, fmt: str) -> str:
     """A Bedrock API key as `bedrock-token --format` prints it: `raw`, or an `env` line."""
-    return f"export AWS_BEARER_TOKEN_BEDROCK={token}\n" if fmt == "env" else token + "\n"
+    return f"export AWS_BEARER_TOKEN_BEDROCK={_shell_word(token)}\n" if fmt == "env" else token + "\n"
 
 
 def still_valid(profile: str, creds: Credentials) -> str:

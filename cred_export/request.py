@@ -20,9 +20,12 @@ _PROFILE = {"--profile": "profile", "-p": "profile"}
 # Per command: the options the hit path reads (option → field) and the values it accepts.
 _OPTIONS = {
     EXPORT: {**_PROFILE, "--format": "format", "-f": "format"},
-    LOGIN: _PROFILE,
+    LOGIN: {**_PROFILE, "--timeout": "timeout"},
     BEDROCK_TOKEN: {**_PROFILE, "--format": "format", "-f": "format", "--region": "region"},
 }
+# Flags the hit path may ignore: `login`'s choice of sign-in flow, moot when none is needed.
+_IGNORED_FLAGS = {EXPORT: (), LOGIN: ("--device-code", "--remote", "--browser"), BEDROCK_TOKEN: ()}
+LOGIN_TIMEOUTS = (5.0, 3600.0)  # `login --timeout`, seconds
 _DEFAULT_FORMAT = {EXPORT: "claude", LOGIN: "", BEDROCK_TOKEN: "raw"}
 _VALID_FORMATS = {EXPORT: FORMATS, LOGIN: ("",), BEDROCK_TOKEN: TOKEN_FORMATS}
 
@@ -75,6 +78,8 @@ def parse_request(argv: list[str]) -> Request | None:
             return None  # `-p=x` means profile "=x" to click: let it decide
         if arg == "--debug":
             debug = True
+        elif arg in _IGNORED_FLAGS[command]:
+            pass
         elif name in options and (eq or index + 1 < len(args)):
             if not eq:
                 index += 1
@@ -87,5 +92,15 @@ def parse_request(argv: list[str]) -> Request | None:
         return None
     if "" in (values.get("profile"), values.get("region")):
         return None
+    if "timeout" in values and not _is_login_timeout(values["timeout"]):
+        return None  # click says what is wrong with it
     profile, named = choose_profile(values.get("profile"))
     return Request(command, profile, named, values["format"], debug, values.get("region", ""))
+
+
+def _is_login_timeout(text: str) -> bool:
+    try:
+        seconds = float(text)
+    except ValueError:
+        return False
+    return LOGIN_TIMEOUTS[0] <= seconds <= LOGIN_TIMEOUTS[1]

@@ -27,7 +27,7 @@ class BedrockToken:
         """The key in `text`, or None when it is missing or malformed."""
         head, _, token = (text or "").partition("\n")
         fields = head.split(" ")
-        if len(fields) != 4 or not (fields[0].isdigit() and fields[1].isdigit()) or not token:
+        if len(fields) != 4 or not (_is_time(fields[0]) and _is_time(fields[1])) or not token:
             return None
         return cls(token, int(fields[0]), int(fields[1]), fields[2], fields[3])
 
@@ -37,3 +37,8 @@ class BedrockToken:
             return False
         window = refresh_ahead_for(self.expiration - self.issued, refresh_ahead)
         return self.expiration - time.time() >= window
+
+
+def _is_time(text: str) -> bool:
+    """Unix time in ASCII digits, as `encode` writes it (`"²".isdigit()` is true, `int("²")` fails)."""
+    return text.isascii() and text.isdigit()

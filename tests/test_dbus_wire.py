@@ -54,10 +54,11 @@ def test_it_writes_the_specifications_bytes():
 @pytest.mark.parametrize(
     ("address", "expected"),
     [
-        ("unix:path=/run/user/1000/bus", "/run/user/1000/bus"),
-        ("unix:path=/tmp/with%20space,guid=abc", "/tmp/with space"),
+        ("unix:path=/run/user/1000/bus", b"/run/user/1000/bus"),
+        ("unix:path=/tmp/with%20space,guid=abc", b"/tmp/with space"),
+        ("unix:path=/tmp/caf%c3%a9/bus", "/tmp/café/bus".encode()),
         ("unix:abstract=/tmp/dbus-x,guid=1", b"\0/tmp/dbus-x"),
-        ("tcp:host=127.0.0.1,port=1;unix:path=/second", "/second"),
+        ("tcp:host=127.0.0.1,port=1;unix:path=/second", b"/second"),
     ],
 )
 def test_session_bus_addresses(monkeypatch, address, expected):
@@ -65,7 +66,10 @@ def test_session_bus_addresses(monkeypatch, address, expected):
     assert dbus_wire.session_bus_address() == expected
 
 
-@pytest.mark.parametrize("address", [None, "", "tcp:host=127.0.0.1,port=1", "unix:tmpdir=/tmp"])
+@pytest.mark.parametrize(
+    "address",
+    [None, "", "tcp:host=127.0.0.1,port=1", "unix:tmpdir=/tmp", "unix:path=/tmp/a%zz", "unix:path=/a%4"],
+)
 def test_an_address_it_cannot_use_is_a_wire_error(monkeypatch, address):
     if address is None:
         monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
@@ -134,3 +138,67 @@ def test_garbage_after_authentication_is_a_wire_error(fake_bus):
 def test_a_socket_nobody_listens_on_is_a_wire_error(tmp_path):
     with pytest.raises(dbus_wire.WireError):
         dbus_wire.Connection(str(tmp_path / "nobody"), time.monotonic() + 5)
+
+
+# --- answers a bus should never send: each is a WireError, within the deadline ------------------
+
+AUTH_OK = b"OK 0123456789abcdef0123456789abcdef\r\n"
+
+
+def hello_reply(signature: str = "s", body: bytes | None = None, fields: list | None = None) -> bytes:
+    """A METHOD_RETURN to the Hello call (serial 1), little-endian, built with the client's writer."""
+    if body is None:
+        body_buffer = bytearray()
+        _write(body_buffer, "s", ":1.42")
+        body = bytes(body_buffer)
+    header_fields = [(5, ("u", 1)), (8, ("g", signature)), *(fields or [])]
+    message = bytearray(b"l\x02\x00\x01") + len(body).to_bytes(4, "little") + (7).to_bytes(4, "little")
+    _write(message, "a(yv)", header_fields)
+    message += bytes(-len(message) % 8)
+    return bytes(message) + body
+
+
+def connect(fake_bus, *answers: bytes, seconds: float = 5) -> dbus_wire.Connection:
+    path, queued = fake_bus
+    queued.extend(answers)
+    return dbus_wire.Connection(path, time.monotonic() + seconds)
+
+
+def test_a_well_formed_hello_reply_connects(fake_bus):
+    connect(fake_bus, AUTH_OK + hello_reply()).close()
+
+
+def test_a_reply_trickled_byte_by_byte_still_reads(fake_bus):
+    whole = AUTH_OK + hello_reply()
+    connect(fake_bus, *(whole[i : i + 1] for i in range(len(whole)))).close()
+
+
+def test_a_big_endian_reply_reads(fake_bus):
+    body = (5).to_bytes(4, "big") + b":1.42\0"
+    fields = (
+        b"\x05\x01u\x00" + (1).to_bytes(4, "big")  # REPLY_SERIAL = 1
+        + b"\x08\x01g\x00" + b"\x01s\x00"  # SIGNATURE = "s"
+    )  # fmt: skip
+    header = b"B\x02\x00\x01" + len(body).to_bytes(4, "big") + (7).to_bytes(4, "big")
+    header += len(fields).to_bytes(4, "big") + fields
+    connect(fake_bus, AUTH_OK + header + bytes(-len(header) % 8) + body).close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(hello_reply(signature="u", body=(1).to_bytes(4, "little")), id="another-signature"),
+        pytest.param(hello_reply(fields=[(9, ("as", ["x"]))]), id="a-container-in-a-header-field"),
+        pytest.param(hello_reply(body=(1000).to_bytes(4, "little") + b"abc\0"), id="a-string-past-the-end"),
+        pytest.param(hello_reply(body=(3).to_bytes(4, "little") + b"\xff\xfe\xfd\0"), id="not-utf8"),
+        pytest.param(b"l\x02\x00\x01" + (1 << 30).to_bytes(4, "little") + bytes(8), id="huge"),
+        pytest.param(b"x" * (20 << 10), id="an-endless-auth-line"),
+    ],
+)
+def test_a_malformed_answer_is_a_wire_error_at_once(fake_bus, answer):
+    started = time.monotonic()
+    prefix = b"" if answer.startswith(b"x") else AUTH_OK
+    with pytest.raises(dbus_wire.WireError) as raised:
+        connect(fake_bus, prefix + answer)
+    assert not isinstance(raised.value, dbus_wire.WireTimeout)
+    assert time.monotonic() - started < 4

@@ -473,3 +473,26 @@ def test_startup_warns_when_login_is_not_answered_from_the_cache(box, sts, bedro
     assert startup["verdict"] == "warn", startup
     assert "login is not answered from the cache: Claude Code pays this at every start" in startup["detail"]
     assert startup["fix"] == f"run cred-export login --profile {profile} --debug and look for 'cache hit'"
+
+
+def test_startup_times_a_python_dash_m_hook_and_warns_when_a_run_fails(box, sts, bedrock, tmp_path):
+    profile = box.role_chain(depth=1)
+    module_hook = {
+        "awsCredentialExport": f"{sys.executable} -m cred_export --profile {profile}",
+        "awsAuthRefresh": f"{sys.executable} -m cred_export login --profile {profile}",
+        "env": {"CLAUDE_CODE_USE_BEDROCK": "1", "AWS_REGION": "us-east-1", "ANTHROPIC_MODEL": MODEL},
+    }
+    write_json(box.home / ".claude" / "settings.json", module_hook)
+    startup = checks(doctor(box, "--json"))["startup"]
+    assert startup["verdict"] == "ok", startup
+    assert startup["detail"].startswith("warm cache (file store): export ")
+
+    failing = tmp_path / "bin" / "cred-export"
+    failing.parent.mkdir()
+    failing.write_text(f'#!/bin/sh\n[ "$1" = login ] && exit 3\nexec {EXECUTABLE} "$@"\n')
+    failing.chmod(0o755)
+    module_hook["awsCredentialExport"] = f"{failing} --profile {profile}"
+    write_json(box.home / ".claude" / "settings.json", module_hook)
+    startup = checks(doctor(box, "--json"))["startup"]
+    assert startup["verdict"] == "warn", startup
+    assert startup["detail"] == f"{failing} login --profile {profile} --timeout 5 exited 3"

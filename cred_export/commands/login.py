@@ -7,7 +7,7 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.request import choose_profile
+from cred_export.request import LOGIN_TIMEOUTS, choose_profile
 
 
 @click.command()
@@ -23,7 +23,7 @@ from cred_export.request import choose_profile
 @click.option("--browser", "flow", flag_value="browser", help="Sign in in this machine's browser.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(5, 3600),
+    type=click.FloatRange(*LOGIN_TIMEOUTS),
     default=None,
     metavar="SECONDS",
     help="Give up after this long (default 170 s: Claude Code stops awsAuthRefresh at 180 s).",

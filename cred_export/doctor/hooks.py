@@ -38,12 +38,17 @@ class Hook:
 
     def executable(self) -> str | None:
         """The cred-export executable the command runs, or None if it runs something else."""
+        invocation = self.invocation()
+        return invocation[0] if invocation else None
+
+    def invocation(self) -> list[str] | None:
+        """The words that start cred-export (`…/cred-export`, or `…/python -m cred_export`)."""
         words = self.words()
         for index, word in enumerate(words):
             if os.path.basename(word).lower() in _EXECUTABLE_NAMES:
-                return word
+                return [word]
             if word == "-m" and words[index + 1 : index + 2] == ["cred_export"]:
-                return words[index - 1] if index else word
+                return words[max(index - 1, 0) : index + 2]
         return None
 
     def program(self) -> str | None:

@@ -39,13 +39,17 @@ def check_startup(ctx: Context) -> Check:
         return skip("startup", "needs credentials")
     if ctx.store.kind == stores.NONE:
         return skip("startup", 'nothing is cached (cache = "none"): every start asks upstream')
-    executable = _hook_executable()
+    program = _hook_program()
+    shown = " ".join(program)
     try:
-        export_ms = _median_ms([executable, "--profile", ctx.profile])
-        login_ms = _median_ms([executable, "login", "--profile", ctx.profile])
+        export_ms = _median_ms([*program, "--profile", ctx.profile])
+        # A short --timeout: should login need a sign-in after all, it gives up instead of waiting.
+        login_ms = _median_ms([*program, "login", "--profile", ctx.profile, "--timeout", "5"])
         floor_ms = None if getattr(sys, "frozen", False) else _median_ms([sys.executable, "-c", "pass"])
+    except _Failed as exc:
+        return warn("startup", f"{' '.join(exc.argv)} exited {exc.code}", _debug_fix(ctx))
     except (OSError, subprocess.SubprocessError) as exc:
-        return warn("startup", f"could not time {executable}: {type(exc).__name__}", _debug_fix(ctx))
+        return warn("startup", f"could not time {shown}: {type(exc).__name__}", _debug_fix(ctx))
     store = "keyring" if ctx.store.is_os_keyring else "file"
     detail = _detail(export_ms, login_ms, floor_ms, store)
     slow = _over_budget(export_ms, login_ms, floor_ms, store)
@@ -71,19 +75,28 @@ def _managed_fix(ctx: Context) -> str:
     )
 
 
-def _hook_executable() -> str:
+class _Failed(Exception):
+    """A timed run did not succeed."""
+
+    def __init__(self, argv: list[str], code: int) -> None:
+        super().__init__(code)
+        self.argv, self.code = argv, code
+
+
+def _hook_program() -> list[str]:
+    """How the hook starts cred-export (`…/cred-export`, `…/python -m cred_export`), else this one."""
     hook = hooks.effective("awsCredentialExport")
-    executable = hook.executable() if hook else None
-    if executable and os.path.isabs(executable) and os.access(executable, os.X_OK):
-        return executable
-    return installed.executable() or "cred-export"
+    program = hook.invocation() if hook else None
+    if program and os.path.isabs(program[0]) and os.access(program[0], os.X_OK):
+        return program
+    return [installed.executable() or "cred-export"]
 
 
 def _median_ms(argv: list[str]) -> float:
     samples = []
     for run in range(RUNS + 1):
         started = time.perf_counter()
-        subprocess.run(
+        completed = subprocess.run(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # the credentials: never shown
@@ -91,6 +104,8 @@ def _median_ms(argv: list[str]) -> float:
             timeout=RUN_TIMEOUT,
             check=False,
         )
+        if completed.returncode:
+            raise _Failed(argv, completed.returncode)
         if run:
             samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)

@@ -4,10 +4,14 @@ Hand-written on purpose, for the hot path's speed: importing `jeepney` (through 
 `enum`, `re`, `socket` and `selectors`) costs more than everything else a Secret Service hit
 does. This client speaks only what that reader needs: a Unix-socket session bus (`unix:path=`
 or `unix:abstract=`), the EXTERNAL authentication, `Hello`, and blocking method calls whose
-arguments and answers use the basic types, arrays, structs, dict entries and variants
-(little-endian, D-Bus specification, "Message Protocol"). Every step is bounded by one deadline.
-Anything else — another transport, an answer it cannot read — raises `WireError`, and the
-caller treats the store as unavailable for this call, as it would a missing bus.
+arguments and answers use the basic types, arrays, structs, dict entries and variants (D-Bus
+specification, "Message Protocol"; either byte order). Every step is bounded by one deadline.
+
+What comes back is read defensively: a reply is decoded only when its signature is exactly the
+one the caller expects, header fields only when they hold a basic type, every length is checked
+against the message, and arrays hold at most `_MAX_ITEMS` items. Anything else — another
+transport, an answer it cannot read — raises `WireError`, and the caller treats the store as
+unavailable for this call, as it would a missing bus.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ import time
 _METHOD_CALL, _METHOD_RETURN, _ERROR = 1, 2, 3
 # Header field codes (the spec's table "Header Fields").
 _PATH, _INTERFACE, _MEMBER, _ERROR_NAME, _REPLY_SERIAL, _DESTINATION, _SIGNATURE = 1, 2, 3, 4, 5, 6, 8
-_ALIGNMENT = {"y": 1, "g": 1, "v": 1, "n": 2, "q": 2, "b": 4, "i": 4, "u": 4, "h": 4, "s": 4, "o": 4,
-              "a": 4, "x": 8, "t": 8, "(": 8, "{": 8}  # fmt: skip
+_FIXED_SIZE = {"y": 1, "n": 2, "q": 2, "b": 4, "i": 4, "u": 4, "h": 4, "x": 8, "t": 8, "d": 8}
+_ALIGNMENT = {**_FIXED_SIZE, "g": 1, "v": 1, "s": 4, "o": 4, "a": 4, "(": 8, "{": 8}
+_BASIC = frozenset("ynqbiuhxtdsog")  # what a header field may hold, as far as this client reads
+_BYTE_ORDER = {ord("l"): "little", ord("B"): "big"}
 # A larger message is refused. Garbage of a few megabytes in the keyring must still read (as a
 # miss the slow path then overwrites), so this is the session bus's own default cap, not less.
 _MAX_MESSAGE = 32 << 20
+_MAX_ITEMS = 10_000  # per array: these reads find a handful of items
+_MAX_AUTH_LINE = 16 << 10
 
 
 class WireError(Exception):
@@ -42,8 +50,8 @@ class CallError(Exception):
         self.name = name
 
 
-def session_bus_address() -> str | bytes:
-    """The session bus's socket address (a path, or bytes for an abstract socket)."""
+def session_bus_address() -> bytes:
+    """The session bus's socket address (a path, or a NUL-led name for an abstract socket)."""
     for address in os.environ.get("DBUS_SESSION_BUS_ADDRESS", "").split(";"):
         transport, _, options = address.partition(":")
         if transport != "unix":
@@ -52,7 +60,7 @@ def session_bus_address() -> str | bytes:
         if values.get("path"):
             return _unescape(values["path"])
         if values.get("abstract"):
-            return b"\0" + _unescape(values["abstract"]).encode()
+            return b"\0" + _unescape(values["abstract"])
     raise WireError("no Unix-socket D-Bus session bus in DBUS_SESSION_BUS_ADDRESS")
 
 
@@ -67,7 +75,8 @@ class Connection:
         try:
             self._bounded(self._socket.connect, address)
             self._authenticate()
-            self.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", "")
+            bus = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
+            self.call(*bus, "Hello", "", reply="s")
         except BaseException:
             self.close()
             raise
@@ -76,8 +85,8 @@ class Connection:
         self._socket.close()
 
     def call(self, destination: str, path: str, interface: str, member: str, signature: str,
-             *args: object) -> tuple:  # type: ignore[type-arg]  # fmt: skip
-        """The method's answer, one value per complete type of its signature."""
+             *args: object, reply: str) -> tuple:  # type: ignore[type-arg]  # fmt: skip
+        """The method's answer, one value per complete type of `reply`, its expected signature."""
         self._serial += 1
         fields = [(_PATH, ("o", path)), (_DESTINATION, ("s", destination)),
                   (_INTERFACE, ("s", interface)), (_MEMBER, ("s", member))]  # fmt: skip
@@ -91,45 +100,42 @@ class Connection:
         _write(message, "a(yv)", fields)
         _pad(message, 8)
         self._bounded(self._socket.sendall, bytes(message + body))
-        return self._reply(self._serial)
+        return self._reply(self._serial, reply)
 
-    def _reply(self, serial: int) -> tuple:  # type: ignore[type-arg]
+    def _reply(self, serial: int, expected: str) -> tuple:  # type: ignore[type-arg]
         while True:
-            kind, fields, body = self._message()
+            kind, fields, body, order = self._message()
             if kind in (_METHOD_RETURN, _ERROR) and fields.get(_REPLY_SERIAL) == serial:
                 break  # anything else (a signal such as NameAcquired) is not for this call
         if kind == _ERROR:
             raise CallError(str(fields.get(_ERROR_NAME, "")))
+        if fields.get(_SIGNATURE, "") != expected:
+            raise WireError(f"a D-Bus answer of another signature than {expected!r}")
         values, position = [], 0
-        try:
-            for type_ in _complete_types(str(fields.get(_SIGNATURE, ""))):
-                value, position = _read(body, position, type_)
-                values.append(value)
-        except (IndexError, KeyError, ValueError):
-            raise WireError("an unreadable D-Bus answer") from None
+        for type_ in _complete_types(expected):
+            value, position = _read(body, position, type_, order)
+            values.append(value)
         return tuple(values)
 
-    def _message(self) -> tuple[int, dict[int, object], bytes]:
+    def _message(self) -> tuple[int, dict[int, object], bytes, str]:
         fixed = self._receive(16)
-        if fixed[:1] != b"l" or fixed[3] != 1:
-            raise WireError("not a little-endian D-Bus 1 message")
-        body_length = int.from_bytes(fixed[4:8], "little")
-        fields_length = int.from_bytes(fixed[12:16], "little")
+        order = _BYTE_ORDER.get(fixed[0])
+        if order is None or fixed[3] != 1:
+            raise WireError("not a D-Bus 1 message")
+        body_length = int.from_bytes(fixed[4:8], order)
+        fields_length = int.from_bytes(fixed[12:16], order)
         header_end = 16 + fields_length + (-(16 + fields_length) % 8)
         if header_end + body_length > _MAX_MESSAGE:
             raise WireError("a D-Bus message larger than expected")
         message = fixed + self._receive(header_end - 16 + body_length)
-        try:
-            pairs, _ = _read(message, 12, "a(yv)")
-            fields = {code: variant[1] for code, variant in pairs}  # type: ignore[attr-defined]
-        except (IndexError, KeyError, ValueError, TypeError):
-            raise WireError("an unreadable D-Bus message") from None
-        return fixed[1], fields, message[header_end:]
+        return fixed[1], _header_fields(message, order), message[header_end:], order
 
     def _authenticate(self) -> None:
         uid = str(os.geteuid()).encode().hex().encode()
         self._bounded(self._socket.sendall, b"\0AUTH EXTERNAL " + uid + b"\r\n")
         while b"\r\n" not in self._buffer:
+            if len(self._buffer) > _MAX_AUTH_LINE:
+                raise WireError("the bus answered authentication with an endless line")
             self._fill()
         line, _, rest = self._buffer.partition(b"\r\n")
         self._buffer = bytearray(rest)
@@ -163,14 +169,37 @@ class Connection:
             raise WireError(f"the bus connection failed ({type(exc).__name__})") from None
 
 
-def _unescape(value: str) -> str:
-    """A D-Bus address value with its %XX escapes decoded."""
-    parts = value.split("%")
-    return parts[0] + "".join(chr(int(part[:2], 16)) + part[2:] for part in parts[1:])
+def _header_fields(message: bytes, order: str) -> dict[int, object]:
+    """The header fields (code → value) of `message`; only basic-typed values are read."""
+    fields: dict[int, object] = {}
+    size = _integer(message, 12, 4, order)
+    position, end = 16, 16 + size
+    _check(end <= len(message), "header fields run past the message")
+    while position < end:
+        position += -position % 8
+        code = _integer(message, position, 1, order)
+        signature, position = _read(message, position + 1, "g", order)
+        _check(signature in _BASIC, "a header field of an unexpected type")
+        fields[code], position = _read(message, position, str(signature), order)
+    return fields
+
+
+def _unescape(value: str) -> bytes:
+    """A D-Bus address value with its %XX escapes decoded (to bytes, as the spec says)."""
+    raw = value.encode()
+    parts = raw.split(b"%")
+    decoded = bytearray(parts[0])
+    for part in parts[1:]:
+        digits = part[:2]
+        if len(digits) != 2 or not all(chr(d) in "0123456789abcdefABCDEF" for d in digits):
+            raise WireError("a malformed escape in DBUS_SESSION_BUS_ADDRESS")
+        decoded.append(int(digits, 16))
+        decoded += part[2:]
+    return bytes(decoded)
 
 
 def _complete_types(signature: str) -> list[str]:
-    """`a{ss}ao` → [`a{ss}`, `ao`]."""
+    """`a{ss}ao` → [`a{ss}`, `ao`] (signatures this client writes and expects: well formed)."""
     types, start = [], 0
     while start < len(signature):
         end = _type_end(signature, start)
@@ -180,20 +209,20 @@ def _complete_types(signature: str) -> list[str]:
 
 
 def _type_end(signature: str, start: int) -> int:
-    code = signature[start]
-    if code == "a":
-        return _type_end(signature, start + 1)
-    if code in "({":
-        depth, index = 0, start
-        while True:
-            if signature[index] in "({":
-                depth += 1
-            elif signature[index] in ")}":
-                depth -= 1
-                if depth == 0:
-                    return index + 1
-            index += 1
-    return start + 1
+    index = start
+    while signature[index] == "a":
+        index += 1
+    if signature[index] not in "({":
+        return index + 1
+    depth = 0
+    while True:
+        if signature[index] in "({":
+            depth += 1
+        elif signature[index] in ")}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
 
 
 def _pad(buffer: bytearray, alignment: int) -> None:
@@ -235,45 +264,64 @@ def _write_array(buffer: bytearray, element: str, value) -> None:  # type: ignor
     buffer[length_at : length_at + 4] = (len(buffer) - start).to_bytes(4, "little")
 
 
-def _read(data: bytes, position: int, type_: str) -> tuple[object, int]:
+def _read(data: bytes, position: int, type_: str, order: str = "little") -> tuple[object, int]:
+    """The value of `type_` at `position` (aligned first), and the position after it."""
     code = type_[0]
-    position += -position % _ALIGNMENT.get(code, 1)
-    if code == "y":
-        return data[position], position + 1
-    if code in "bu":
-        number = int.from_bytes(data[position : position + 4], "little")
-        return (bool(number) if code == "b" else number), position + 4
+    position += -position % _ALIGNMENT[code]
+    if code in _FIXED_SIZE:
+        size = _FIXED_SIZE[code]
+        number = _integer(data, position, size, order)
+        return (bool(number) if code == "b" else number), position + size
     if code in "sog":
         size_bytes = 1 if code == "g" else 4
-        size = int.from_bytes(data[position : position + size_bytes], "little")
-        start = position + size_bytes
-        return data[start : start + size].decode(), start + size + 1
+        size = _integer(data, position, size_bytes, order)
+        text = _string(data, position + size_bytes, size)
+        return text, position + size_bytes + size + 1
     if code == "v":
-        signature, position = _read(data, position, "g")
-        inner, position = _read(data, position, str(signature))
-        return (signature, inner), position
+        signature, position = _read(data, position, "g", order)
+        _check(signature in _BASIC, "a variant of an unexpected type")
+        value, position = _read(data, position, str(signature), order)
+        return (signature, value), position
     if code == "a":
-        return _read_array(data, position, type_[1:])
-    if code in "({":
-        fields = []
-        for field_type in _complete_types(type_[1:-1]):
-            field, position = _read(data, position, field_type)
-            fields.append(field)
-        return tuple(fields), position
-    raise WireError(f"cannot read D-Bus type {type_!r}")
+        return _read_array(data, position, type_[1:], order)
+    fields = []
+    for field_type in _complete_types(type_[1:-1]):
+        field, position = _read(data, position, field_type, order)
+        fields.append(field)
+    return tuple(fields), position
 
 
-def _read_array(data: bytes, position: int, element: str) -> tuple[object, int]:
-    size = int.from_bytes(data[position : position + 4], "little")
+def _read_array(data: bytes, position: int, element: str, order: str) -> tuple[object, int]:
+    size = _integer(data, position, 4, order)
     position += 4
     position += -position % _ALIGNMENT[element[0]]
     end = position + size
-    if end > len(data):
-        raise WireError("a D-Bus array runs past its message")
+    _check(end <= len(data), "an array runs past its message")
     if element == "y":
         return data[position:end], end
     items = []
     while position < end:
-        item, position = _read(data, position, element)
+        _check(len(items) < _MAX_ITEMS, "an array of more items than expected")
+        item, position = _read(data, position, element, order)
         items.append(item)
+    _check(position == end, "an array whose items run past its end")
     return (dict(items) if element[0] == "{" else items), end  # type: ignore[arg-type]
+
+
+def _integer(data: bytes, position: int, size: int, order: str) -> int:
+    _check(position + size <= len(data), "a number runs past its message")
+    return int.from_bytes(data[position : position + size], order)  # type: ignore[arg-type]
+
+
+def _string(data: bytes, start: int, size: int) -> str:
+    """`size` bytes of UTF-8 at `start`, which the message must follow with a NUL."""
+    _check(start + size < len(data) and data[start + size] == 0, "a string runs past its message")
+    try:
+        return data[start : start + size].decode()
+    except UnicodeDecodeError:
+        raise WireError("a string that is not UTF-8") from None
+
+
+def _check(condition: bool, problem: str) -> None:
+    if not condition:
+        raise WireError(f"an unreadable D-Bus message: {problem}")

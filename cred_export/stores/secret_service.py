@@ -72,12 +72,15 @@ class SecretServiceReader:
         return chunks.join(username, self._get_one(service, username), lambda k: self._get_one(service, k))
 
     def _get_one(self, service: str, username: str) -> str | None:
-        unlocked, locked = self._call("SearchItems", "a{ss}", {"service": service, "username": username})
+        unlocked, locked = self._call(
+            "SearchItems", "a{ss}", {"service": service, "username": username}, reply="aoao"
+        )
         if not unlocked:
             if locked or self._collection_is_locked():
                 raise StoreUnavailable("the keyring collection is locked")
             return None
-        secrets = self._call("GetSecrets", "aoo", [unlocked[0]], self._open_session())[0]
+        session = self._open_session()
+        (secrets,) = self._call("GetSecrets", "aoo", [unlocked[0]], session, reply="a{o(oayays)}")
         if unlocked[0] not in secrets:
             return None
         _session, _parameters, value, _content_type = secrets[unlocked[0]]
@@ -90,9 +93,8 @@ class SecretServiceReader:
         """Whether the collection keyring writes to is locked (StoreUnavailable if it is missing)."""
         path = os.environ.get(_PREFERRED_COLLECTION_VARIABLE) or _DEFAULT_COLLECTION
         try:
-            ((_signature, locked),) = self._call(
-                "Get", "ss", _COLLECTION_INTERFACE, "Locked", path=path, interface=_PROPERTIES_INTERFACE
-            )
+            where = {"path": path, "interface": _PROPERTIES_INTERFACE}
+            ((_type, locked),) = self._call("Get", "ss", _COLLECTION_INTERFACE, "Locked", reply="v", **where)
         except _Refused as exc:
             if exc.name not in _NOT_FOUND:
                 raise
@@ -101,7 +103,7 @@ class SecretServiceReader:
 
     def _open_session(self) -> str:
         if self._session is None:
-            self._session = self._call("OpenSession", "sv", "plain", ("s", ""))[1]
+            self._session = self._call("OpenSession", "sv", "plain", ("s", ""), reply="vo")[1]
         return self._session
 
     def _call(  # type: ignore[type-arg]
@@ -109,11 +111,12 @@ class SecretServiceReader:
         method: str,
         signature: str,
         *args: object,
+        reply: str,
         path: str = _PATH,
         interface: str = _SERVICE_INTERFACE,
     ) -> tuple:
         try:
-            return self._connection.call(_BUS_NAME, path, interface, method, signature, *args)
+            return self._connection.call(_BUS_NAME, path, interface, method, signature, *args, reply=reply)
         except dbus_wire.CallError as exc:
             raise _Refused(f"the Secret Service refused {method}: {exc.name}", exc.name) from None
         except dbus_wire.WireTimeout:
