@@ -14,14 +14,15 @@ from typing import Any
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
-from cred_export import __version__
+from cred_export import __version__, bounded, deadline
 from cred_export.errors import LoginRequired, UpstreamError
 from cred_export.text import first_line
 
-# Every call: 3 s to connect, 10 s to answer, 3 attempts with standard backoff (~45 s worst).
+# Every attempt: 3 s to connect, 10 s for any one read and 10 s for the whole exchange
+# (`deadline.ATTEMPT_SECONDS`), 3 attempts with standard backoff, all inside the phase's deadline.
 CLIENT_CONFIG = Config(
     connect_timeout=3,
     read_timeout=10,
@@ -51,10 +52,53 @@ HINTS = {
 
 
 def botocore_session(profile: str | None) -> botocore.session.Session:
+    """A session whose every client (botocore's own credential providers' included) is bounded."""
     session = botocore.session.Session(profile=profile)
     if session.get_config_variable("region") is None:
         session.set_config_variable("region", "us-east-1")
+    session.register("creating-client-class", _add_deadline)
     return session
+
+
+class DeadlinePassed(BotoCoreError):
+    fmt = "no answer within {seconds}"
+
+
+class _BoundedClient:
+    """Mixed into every client class: each HTTP exchange runs under `deadline` (see `_bounded_send`).
+
+    botocore's timeouts are per socket read, so a trickling answer is never overdue for them, and
+    botocore has no hook around the whole exchange. The `before-send` event can answer a request
+    in botocore's place: the handler sends it through the client's own HTTP session (its proxies,
+    CA bundle and pool) on a worker thread and waits for it at most the exchange's bound. An
+    overdue exchange is abandoned on that daemon thread, which holds no lock and ends with the
+    process; for botocore it is a read timeout (retried), or, when the phase's deadline is what
+    ran out, a final `DeadlinePassed`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        http_session = self._endpoint.http_session  # type: ignore[attr-defined]
+        self.meta.events.register_first(  # type: ignore[attr-defined]
+            "before-send", lambda request, **_: _bounded_send(http_session, request)
+        )
+
+
+def _add_deadline(base_classes: list[type], **_: Any) -> None:
+    base_classes.insert(0, _BoundedClient)
+
+
+def _bounded_send(http_session: Any, request: Any) -> Any:
+    try:
+        seconds, last = deadline.call_bound()
+    except deadline.DeadlinePassed:
+        raise DeadlinePassed(seconds=deadline.seconds_text()) from None
+    try:
+        return bounded.call(lambda: http_session.send(request), seconds)
+    except bounded.Overdue:
+        if last:
+            raise DeadlinePassed(seconds=deadline.seconds_text()) from None
+        raise ReadTimeoutError(endpoint_url=request.url) from None
 
 
 def unsigned_client(service: str, region: str | None) -> Any:

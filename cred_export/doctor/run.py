@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 
-from cred_export import log
+from cred_export import deadline, log
 from cred_export.doctor import profile_choice
 from cred_export.doctor.bedrock import check_bedrock
 from cred_export.doctor.claude_wiring import check_claude_code
@@ -46,7 +46,8 @@ def run(profile_option: str | None, model_option: str | None) -> Report:
 def _run_one(check_id: str, check: Callable[[Context], Check], ctx: Context) -> Check:
     """One check's verdict; a bug in a check fails that check, never the whole report."""
     try:
-        return check(ctx)
+        with deadline.phase(deadline.CHECK_SECONDS):
+            return check(ctx)
     except Exception as exc:
         if log.debug_enabled():
             traceback.print_exc()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
+from cred_export import deadline as network
 from cred_export.credentials import format_iso
 from cred_export.errors import LoginRequired
 from cred_export.flows import export
@@ -26,12 +27,14 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
         )
         return
     # Silent first: a cached session or a refresh token makes a browser unnecessary. Never export's
-    # own sign-in (login_from_export): login signs in itself, with its own flow and timeout.
-    try:
-        creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
-    except LoginRequired:
-        export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
-        creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
+    # own sign-in (login_from_export): login signs in itself, with its own flow and timeout. The
+    # timeout covers all of it: the silent renewal, the sign-in and the export after it.
+    with network.until(deadline):
+        try:
+            creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
+        except LoginRequired:
+            export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
+            creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
     print(
         f"Signed in. Credentials for profile {profile} are cached until {format_iso(creds.expiration)}.",
         file=out,
