@@ -19,7 +19,7 @@ from botocore.parsers import ResponseParserError
 
 from cred_export import __version__, bounded, deadline
 from cred_export.errors import LoginRequired, UpstreamError
-from cred_export.text import first_line
+from cred_export.text import first_line, scrub_proxy_secrets
 
 # Every attempt: 3 s to connect, 10 s for any one read and 10 s for the whole exchange
 # (`deadline.ATTEMPT_SECONDS`), 3 attempts with standard backoff, all inside the phase's deadline.
@@ -107,7 +107,8 @@ def unsigned_client(service: str, region: str | None) -> Any:
 
 
 def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or "Unknown")
+    """The service's error code, printable (it reaches messages and doctor's report)."""
+    return first_line(exc.response.get("Error", {}).get("Code"), 100) or "Unknown"
 
 
 def error_message(exc: ClientError) -> str:
@@ -136,7 +137,7 @@ def aws_errors(what: str, profile: str, sign_in_codes: frozenset[str] = frozense
         raise translate(exc, what, profile, sign_in_codes) from None
     except BotoCoreError as exc:
         raise UpstreamError(
-            f"{what} for profile {profile!r} failed: {first_line(exc)}; check the network or VPN",
+            f"{what} for profile {profile!r} failed: {_why(exc)}; check the network or VPN",
             profile=profile,
             service=what,
         ) from None
@@ -146,6 +147,11 @@ def aws_errors(what: str, profile: str, sign_in_codes: frozenset[str] = frozense
             profile=profile,
             service=what,
         ) from None
+
+
+def _why(exc: BotoCoreError) -> str:
+    """The failure's first line, with no part of a proxy's credentials in it."""
+    return first_line(scrub_proxy_secrets(str(exc)))
 
 
 def call_with_duration_fallback(

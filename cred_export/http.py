@@ -24,7 +24,7 @@ from typing import Any
 
 from cred_export import __version__, bounded, deadline
 from cred_export.errors import ConfigError, UpstreamError
-from cred_export.text import first_line
+from cred_export.text import first_line, proxy_parts, scrub_proxy_secrets
 
 TIMEOUT = 10.0  # for any one read; the whole exchange has `deadline.ATTEMPT_SECONDS`
 MAX_ANSWER = 1 << 20  # discovery documents, token answers and key sets are a few KB
@@ -98,15 +98,14 @@ def proxy_for(url: str) -> str | None:
 
 
 def mask_proxy(proxy: str) -> str:
-    """The proxy URL with any password replaced by ****."""
-    scheme, sep, rest = proxy.partition("://")
-    if not sep:
-        scheme, rest = "", proxy
-    userinfo, at, hostport = rest.rpartition("@")
-    if not at or ":" not in userinfo:
+    """The proxy URL with its credentials masked: `user:****@` for a user and a password, `****@`
+    for a user part alone (a token)."""
+    scheme, userinfo, hostport = proxy_parts(proxy)
+    if userinfo is None:
         return first_line(proxy)
-    user = userinfo.split(":", 1)[0]
-    return first_line(f"{scheme}{sep}{user}:****@{hostport}")
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:****" if colon and user else "****"
+    return first_line(f"{scheme}{shown}@{hostport}")
 
 
 def get_json(url: str, ca: str | None = None) -> dict[str, Any]:
@@ -200,8 +199,9 @@ def unreachable(host: str, url: str, reason: object, ca: str | None = None) -> U
         return UpstreamError(f"TLS with {host} failed: {first_line(reason.reason or reason)}", service=host)
     proxy = proxy_for(url)
     through = f" through the proxy {proxy} (HTTPS_PROXY, NO_PROXY)" if proxy else ""
+    why = first_line(scrub_proxy_secrets(str(reason)))
     return UpstreamError(
-        f"cannot reach {host}{through}: {first_line(reason)}; check the network, VPN or proxy", service=host
+        f"cannot reach {host}{through}: {why}; check the network, VPN or proxy", service=host
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 
-from cred_export import deadline, log
+from cred_export import deadline, tracebacks
 from cred_export.doctor import profile_choice
 from cred_export.doctor.bedrock import check_bedrock
 from cred_export.doctor.claude_wiring import check_claude_code
@@ -49,8 +48,7 @@ def _run_one(check_id: str, check: Callable[[Context], Check], ctx: Context) -> 
         with deadline.phase(deadline.CHECK_SECONDS):
             return check(ctx)
     except Exception as exc:
-        if log.debug_enabled():
-            traceback.print_exc()
+        tracebacks.show_if_debugging()
         return fail(
             check_id,
             f"unexpected error: {type(exc).__name__}",
