@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 import sys
 
-from cred_export import log, memo, stores
+from cred_export import coredumps, log, memo, stores
 from cred_export.credentials import Credentials, mask
 from cred_export.request import ExportRequest, HitNotes, parse_export_request
 
 
 def main() -> None:
+    coredumps.disable()  # before any secret is read
     argv = sys.argv[1:]
     notes = HitNotes()
     request = parse_export_request(argv)

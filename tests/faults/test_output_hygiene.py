@@ -1,21 +1,27 @@
-"""What reaches the terminal from elsewhere: against the installed program.
+"""What reaches the terminal from elsewhere, and what a crash could write: against the installed
+program.
 
 - A service's error code with escape sequences (an OSC title, a screen clear, a bidi override)
   reaches neither `doctor` (text or JSON) nor a `--debug` traceback raw.
 - A proxy's credentials are masked in every form: a token as the user part alone
   (`http://TOKEN@proxy`), and a password with an unencoded `/`, which urllib3's parse error
   quotes in part.
+- Core dumps are off: every run sets its soft RLIMIT_CORE to 0 (seen from outside, in /proc),
+  the cache-hit path too, without loading anything heavy.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from faultkit import random_token, seed_sso_token, write_sso_config
 from faulty import Answer, FaultyUpstream
-from harness.sandbox import Sandbox
+from harness.sandbox import EXECUTABLE, Sandbox
 
 RUN_BOUND = 60.0
 HOSTILE_CODE = "\x1b]0;owned\x07Forbidden\x1b[2J\u202eException"
@@ -82,3 +88,88 @@ def test_a_proxy_password_urllib3_cannot_parse_is_never_quoted(tmp_path, sts, se
     assert result.code in (3, 4) and len(result.stderr.splitlines()) == 1, result.stderr
     for output in (result.stderr, debug.stderr):
         assert first not in output and second not in output, output
+
+
+# --- core dumps ------------------------------------------------------------------------------------
+
+
+def _core_limit(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max core file size"):
+            return line.split()[4]  # the soft limit
+    raise AssertionError("no core limit in /proc")
+
+
+def _while_running(process: subprocess.Popen, front: FaultyUpstream) -> str:
+    """Its soft core limit, once it waits on the service."""
+    ends = time.monotonic() + RUN_BOUND
+    while not front.arrivals and time.monotonic() < ends and process.poll() is None:
+        time.sleep(0.02)
+    assert front.arrivals, "the process never reached the service"
+    try:
+        return _core_limit(process.pid)
+    finally:
+        process.kill()
+        process.communicate(timeout=RUN_BOUND)
+
+
+def _cores_allowed() -> None:
+    """preexec_fn: the soft core limit raised to the hard one, so that a 0 seen later is the program's."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    if hard == 0:
+        raise OSError("core dumps are off for every process here")
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
+def test_the_slow_path_turns_core_dumps_off(tmp_path):
+    """Seen from outside, in /proc, while the export waits on a hung service."""
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
+        pytest.skip("the hard core limit is 0 here: nothing to turn off")
+    front = FaultyUpstream(dialect="sts")
+    front.fault = "hang"
+    box = Sandbox(tmp_path, front.url)
+    profile = box.role_chain(depth=1)
+    box.write_settings('cache = "file"\n')
+    try:
+        process = subprocess.Popen(
+            [EXECUTABLE, "--profile", profile],
+            env=box.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=_cores_allowed,
+        )  # fmt: skip
+        limit = _while_running(process, front)
+    finally:
+        front.close()
+    assert limit == "0"
+
+
+_HIT_PROBE = (
+    "import resource, sys\n"
+    "from cred_export.entry import main\n"
+    "sys.argv = ['cred-export', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    soft = resource.getrlimit(resource.RLIMIT_CORE)[0]\n"
+    "    sys.stderr.write(f'CORE {soft} ' + ('ctypes' if 'ctypes' in sys.modules else '-') + '\\n')\n"
+)
+
+
+def test_the_cache_hit_path_turns_core_dumps_off_lightly(sandbox, sts):
+    profile = sandbox.role_chain(depth=1)
+    assert sandbox.run("--profile", profile).code == 0  # fills the cache and the memo
+    completed = subprocess.run(
+        [sys.executable, "-c", _HIT_PROBE, "--profile", profile],
+        env=sandbox.env,
+        cwd=sandbox.root,
+        capture_output=True,
+        text=True,
+        timeout=RUN_BOUND,
+        stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert sts.calls["AssumeRole"] == 1, "the probe was not a cache hit"
+    assert "CORE 0 -" in completed.stderr, completed.stderr
