@@ -60,7 +60,9 @@ def botocore_session(profile: str | None) -> botocore.session.Session:
     return session
 
 
-class DeadlinePassed(BotoCoreError):
+class NoAnswerInTime(BotoCoreError):
+    """The phase's deadline passed: final, not retried (botocore retries only its own kinds)."""
+
     fmt = "no answer within {seconds}"
 
 
@@ -73,7 +75,7 @@ class _BoundedClient:
     CA bundle and pool) on a worker thread and waits for it at most the exchange's bound. An
     overdue exchange is abandoned on that daemon thread, which holds no lock and ends with the
     process; for botocore it is a read timeout (retried), or, when the phase's deadline is what
-    ran out, a final `DeadlinePassed`.
+    ran out, a final `NoAnswerInTime`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -92,12 +94,12 @@ def _bounded_send(http_session: Any, request: Any) -> Any:
     try:
         seconds, last = deadline.call_bound()
     except deadline.DeadlinePassed:
-        raise DeadlinePassed(seconds=deadline.seconds_text()) from None
+        raise NoAnswerInTime(seconds=deadline.seconds_text()) from None
     try:
         return bounded.call(lambda: http_session.send(request), seconds)
     except bounded.Overdue:
         if last:
-            raise DeadlinePassed(seconds=deadline.seconds_text()) from None
+            raise NoAnswerInTime(seconds=deadline.seconds_text()) from None
         raise ReadTimeoutError(endpoint_url=request.url) from None
 
 

@@ -25,6 +25,7 @@ EXPORT_SECONDS = 30.0  # export's whole network phase, whatever the services do
 CHECK_SECONDS = 30.0  # one doctor check's network phase
 
 _deadline: float | None = None  # time.monotonic() at which the current phase ends
+_length: float = 0.0  # the phase's length as the user knows it (a shared part keeps its outer's)
 
 
 class DeadlinePassed(Exception):
@@ -51,9 +52,6 @@ def call_bound(per_call: float = ATTEMPT_SECONDS) -> tuple[float, bool]:
 def seconds_text() -> str:
     """How long the phase was, for messages: "30 s"."""
     return f"{_length:.0f} s"
-
-
-_length: float = 0.0  # the phase's length as the user knows it (a shared part keeps its outer's)
 
 
 @contextmanager
