@@ -14,14 +14,15 @@ from typing import Any
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
-from cred_export import __version__
+from cred_export import __version__, bounded, deadline
 from cred_export.errors import LoginRequired, UpstreamError
-from cred_export.text import first_line
+from cred_export.text import first_line, scrub_proxy_secrets
 
-# Every call: 3 s to connect, 10 s to answer, 3 attempts with standard backoff (~45 s worst).
+# Every attempt: 3 s to connect, 10 s for any one read and 10 s for the whole exchange
+# (`deadline.ATTEMPT_SECONDS`), 3 attempts with standard backoff, all inside the phase's deadline.
 CLIENT_CONFIG = Config(
     connect_timeout=3,
     read_timeout=10,
@@ -51,10 +52,55 @@ HINTS = {
 
 
 def botocore_session(profile: str | None) -> botocore.session.Session:
+    """A session whose every client (botocore's own credential providers' included) is bounded."""
     session = botocore.session.Session(profile=profile)
     if session.get_config_variable("region") is None:
         session.set_config_variable("region", "us-east-1")
+    session.register("creating-client-class", _add_deadline)
     return session
+
+
+class NoAnswerInTime(BotoCoreError):
+    """The phase's deadline passed: final, not retried (botocore retries only its own kinds)."""
+
+    fmt = "no answer within {seconds}"
+
+
+class _BoundedClient:
+    """Mixed into every client class: each HTTP exchange runs under `deadline` (see `_bounded_send`).
+
+    botocore's timeouts are per socket read, so a trickling answer is never overdue for them, and
+    botocore has no hook around the whole exchange. The `before-send` event can answer a request
+    in botocore's place: the handler sends it through the client's own HTTP session (its proxies,
+    CA bundle and pool) on a worker thread and waits for it at most the exchange's bound. An
+    overdue exchange is abandoned on that daemon thread, which holds no lock and ends with the
+    process; for botocore it is a read timeout (retried), or, when the phase's deadline is what
+    ran out, a final `NoAnswerInTime`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        http_session = self._endpoint.http_session  # type: ignore[attr-defined]
+        self.meta.events.register_first(  # type: ignore[attr-defined]
+            "before-send", lambda request, **_: _bounded_send(http_session, request)
+        )
+
+
+def _add_deadline(base_classes: list[type], **_: Any) -> None:
+    base_classes.insert(0, _BoundedClient)
+
+
+def _bounded_send(http_session: Any, request: Any) -> Any:
+    try:
+        seconds, last = deadline.call_bound()
+    except deadline.DeadlinePassed:
+        raise NoAnswerInTime(seconds=deadline.seconds_text()) from None
+    try:
+        return bounded.call(lambda: http_session.send(request), seconds)
+    except bounded.Overdue:
+        if last:
+            raise NoAnswerInTime(seconds=deadline.seconds_text()) from None
+        raise ReadTimeoutError(endpoint_url=request.url) from None
 
 
 def unsigned_client(service: str, region: str | None) -> Any:
@@ -63,7 +109,8 @@ def unsigned_client(service: str, region: str | None) -> Any:
 
 
 def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or "Unknown")
+    """The service's error code, printable (it reaches messages and doctor's report)."""
+    return first_line(exc.response.get("Error", {}).get("Code"), 100) or "Unknown"
 
 
 def error_message(exc: ClientError) -> str:
@@ -92,7 +139,7 @@ def aws_errors(what: str, profile: str, sign_in_codes: frozenset[str] = frozense
         raise translate(exc, what, profile, sign_in_codes) from None
     except BotoCoreError as exc:
         raise UpstreamError(
-            f"{what} for profile {profile!r} failed: {first_line(exc)}; check the network or VPN",
+            f"{what} for profile {profile!r} failed: {_why(exc)}; check the network or VPN",
             profile=profile,
             service=what,
         ) from None
@@ -102,6 +149,11 @@ def aws_errors(what: str, profile: str, sign_in_codes: frozenset[str] = frozense
             profile=profile,
             service=what,
         ) from None
+
+
+def _why(exc: BotoCoreError) -> str:
+    """The failure's first line, with no part of a proxy's credentials in it."""
+    return first_line(scrub_proxy_secrets(str(exc)))
 
 
 def call_with_duration_fallback(

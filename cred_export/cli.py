@@ -6,12 +6,9 @@ only with `--debug`.
 
 from __future__ import annotations
 
-import sys
-import traceback
-
 import click
 
-from cred_export import __version__, log
+from cred_export import __version__, log, tracebacks
 from cred_export.commands.bedrock_token import bedrock_token
 from cred_export.commands.clear import clear
 from cred_export.commands.client_secret import client_secret
@@ -135,5 +132,4 @@ def run(argv: list[str], notes: HitNotes | None = None) -> int:
 
 
 def _traceback_if_debugging() -> None:
-    if log.debug_enabled():
-        traceback.print_exc(file=sys.stderr)
+    tracebacks.show_if_debugging()  # printable, proxy credentials masked

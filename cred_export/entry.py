@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import sys
 
-from cred_export import hit, log
+from cred_export import coredumps, hit, log
 from cred_export.request import HitNotes, parse_request
 
 
 def main() -> None:
+    coredumps.disable()  # before any secret is read
     argv = sys.argv[1:]
     if not argv and os.environ.get("CLAUDE_HELPER_CONTEXT"):  # Claude Desktop's credential helper
         from cred_export import desktop_helper

@@ -1,13 +1,16 @@
 """Private files: 0700 directories, 0600 files, written atomically (temp file + rename).
 
-What cred-export reads back from its own cache is trusted only when it is the user's: a file
-owned by another user, or writable by group or others, reads as absent (as ssh treats its files),
-and a cache directory that others could write into is refused.
+What cred-export reads back from its own cache, and from the caches it shares with the AWS CLI
+(SSO tokens, `aws login` sessions), is trusted only when it is the user's: a file owned by
+another user, or writable by group or others, reads as absent (as ssh treats its files), and a
+cache directory that others could write into is refused. Anything but a regular file (a FIFO,
+a device) reads as absent too, without blocking: it is opened non-blocking and checked first.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 
 
 class WriteFailed(OSError):
@@ -95,22 +98,85 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
         raise
 
 
-def read_text(path: str, limit: int = 1 << 20, *, private: bool = False) -> str | None:
-    """The file's text, or None if it is missing, unreadable, oversized or not UTF-8 — or, with
-    `private`, not the user's own (another owner, or writable by group or others)."""
+def remove_strays(path: str) -> list[str]:
+    """Delete the temporary files `write_atomic` left next to `path` when a process writing it
+    was killed before its rename (they may hold the secrets the file would have); their paths."""
+    directory, name = os.path.split(os.fspath(path))
+    prefix = f".{name}."
     try:
-        with open(path, "rb") as handle:
-            if private and not is_own(os.fstat(handle.fileno())):
-                return None
+        candidates = [entry for entry in os.listdir(directory or ".") if entry.startswith(prefix)]
+    except OSError:
+        return []
+    removed = []
+    for entry in candidates:
+        if entry.endswith(".tmp") and len(entry) > len(prefix) + len(".tmp"):
+            stray = os.path.join(directory, entry)
+            try:
+                os.unlink(stray)
+                removed.append(stray)
+            except OSError:
+                continue
+    return removed
+
+
+def read_text(path: str, limit: int = 1 << 20, *, private: bool = False) -> str | None:
+    """The file's text, or None if it is missing, unreadable, not a regular file, oversized or not
+    UTF-8 — or, with `private`, not the user's own (another owner, or writable by group or others)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (private and not is_own(st)):
+            _ignored(path, "not a regular file" if not stat.S_ISREG(st.st_mode) else "not this user's own")
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
             data = handle.read(limit + 1)
     except OSError:
         return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(data) > limit:
         return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def read_json(path: str, limit: int, *, private: bool = True, settle: float = 1.0) -> object | None:
+    """The JSON document in a file another tool rewrites in place (the AWS CLI truncates, then
+    writes): a file that is there but empty or not JSON may be half-written, so it is read again,
+    for up to `settle` seconds, before it counts as absent. None when absent or unreadable."""
+    import json
+    import time
+
+    ends = time.monotonic() + settle
+    pause = 0.05
+    while True:
+        text = read_text(path, limit, private=private)
+        if text is None:
+            return None
+        try:
+            return json.loads(text)
+        except RecursionError:
+            return None  # a document, and a hostile one: nothing a finished write would change
+        except ValueError:
+            pass
+        if time.monotonic() + pause > ends:
+            return None
+        _ignored(path, "empty or not JSON, perhaps half-written; reading it again")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+def _ignored(path: str, why: str) -> None:
+    from cred_export import log
+
+    log.debug(f"{path}: {why}")
 
 
 def is_own(st: os.stat_result) -> bool:

@@ -1,7 +1,9 @@
 """Bounded JSON-over-HTTP for OpenID Providers (discovery, token and device endpoints).
 
-The standard library is enough for these few form posts; every call has a timeout, and plain
-`http://` is refused except on loopback addresses (local providers and tests).
+The standard library is enough for these few form posts. Every call runs under `deadline` (the
+whole exchange, not each read, within the phase's deadline), reads at most `MAX_ANSWER` bytes of
+an answer or an error body, and plain `http://` is refused except on loopback addresses (local
+providers and tests).
 
 Corporate networks: TLS trusts what botocore trusts for AWS calls, and the usual settings
 besides, in this order: `AWS_CA_BUNDLE`, the profile's `ca_bundle`, `REQUESTS_CA_BUNDLE`, then
@@ -20,11 +22,12 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from cred_export import __version__
+from cred_export import __version__, bounded, deadline
 from cred_export.errors import ConfigError, UpstreamError
-from cred_export.text import first_line
+from cred_export.text import first_line, proxy_parts, scrub_proxy_secrets
 
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # for any one read; the whole exchange has `deadline.ATTEMPT_SECONDS`
+MAX_ANSWER = 1 << 20  # discovery documents, token answers and key sets are a few KB
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 CA_SETTINGS = "AWS_CA_BUNDLE (or ca_bundle in the profile, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)"
 
@@ -95,15 +98,14 @@ def proxy_for(url: str) -> str | None:
 
 
 def mask_proxy(proxy: str) -> str:
-    """The proxy URL with any password replaced by ****."""
-    scheme, sep, rest = proxy.partition("://")
-    if not sep:
-        scheme, rest = "", proxy
-    userinfo, at, hostport = rest.rpartition("@")
-    if not at or ":" not in userinfo:
+    """The proxy URL with its credentials masked: `user:****@` for a user and a password, `****@`
+    for a user part alone (a token)."""
+    scheme, userinfo, hostport = proxy_parts(proxy)
+    if userinfo is None:
         return first_line(proxy)
-    user = userinfo.split(":", 1)[0]
-    return first_line(f"{scheme}{sep}{user}:****@{hostport}")
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:****" if colon and user else "****"
+    return first_line(f"{scheme}{shown}@{hostport}")
 
 
 def get_json(url: str, ca: str | None = None) -> dict[str, Any]:
@@ -137,20 +139,51 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 def _send(request: urllib.request.Request, url: str, ca: str | None) -> dict[str, Any]:
     host = urllib.parse.urlsplit(url).netloc
+    try:
+        seconds, last = deadline.call_bound()
+        status, raw = bounded.call(lambda: _exchange(request, ca, host), seconds)
+    except (deadline.DeadlinePassed, bounded.Overdue) as exc:
+        phase_over = isinstance(exc, deadline.DeadlinePassed) or last
+        bound = deadline.seconds_text() if phase_over else f"{seconds:g} s"
+        raise UpstreamError(
+            f"{host} did not answer within {bound}; check the network, VPN or proxy", service=host
+        ) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise unreachable(host, url, getattr(exc, "reason", exc), ca) from None
+    if status is None:
+        return _json(raw, host)
+    data = _json_or_none(raw)
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        raise OAuthError(first_line(data["error"]), first_line(data.get("error_description") or ""))
+    raise UpstreamError(f"{host} answered HTTP {status}", service=host)
+
+
+def _exchange(request: urllib.request.Request, ca: str | None, host: str) -> tuple[int | None, bytes]:
+    """(None, answer) or (the HTTP error status, its body): each at most MAX_ANSWER bytes."""
     # A fresh opener per call: urlopen's shared one would keep the proxy settings it first saw.
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls_context(ca)), _NoRedirects)
     try:
         with opener.open(request, timeout=TIMEOUT) as response:
-            return _json(response.read(), host)
+            return None, _capped(response, host)
     except urllib.error.HTTPError as exc:
-        data = _json_or_none(exc.read())
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            raise OAuthError(
-                first_line(data["error"]), first_line(data.get("error_description") or "")
-            ) from None
-        raise UpstreamError(f"{host} answered HTTP {exc.code}", service=host) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise unreachable(host, url, getattr(exc, "reason", exc), ca) from None
+        try:
+            return exc.code, _capped(exc, host)
+        finally:
+            exc.close()
+
+
+def _capped(response: Any, host: str) -> bytes:
+    declared = response.headers.get("Content-Length") if response.headers else None
+    if declared and declared.isdigit() and int(declared) > MAX_ANSWER:
+        raise _too_large(host)
+    raw = response.read(MAX_ANSWER + 1)
+    if len(raw) > MAX_ANSWER:
+        raise _too_large(host)
+    return raw
+
+
+def _too_large(host: str) -> UpstreamError:
+    return UpstreamError(f"{host} sent an answer larger than {MAX_ANSWER >> 20} MiB", service=host)
 
 
 def unreachable(host: str, url: str, reason: object, ca: str | None = None) -> UpstreamError:
@@ -166,8 +199,9 @@ def unreachable(host: str, url: str, reason: object, ca: str | None = None) -> U
         return UpstreamError(f"TLS with {host} failed: {first_line(reason.reason or reason)}", service=host)
     proxy = proxy_for(url)
     through = f" through the proxy {proxy} (HTTPS_PROXY, NO_PROXY)" if proxy else ""
+    why = first_line(scrub_proxy_secrets(str(reason)))
     return UpstreamError(
-        f"cannot reach {host}{through}: {first_line(reason)}; check the network, VPN or proxy", service=host
+        f"cannot reach {host}{through}: {why}; check the network, VPN or proxy", service=host
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 import filelock
 
 from cred_export import files, log, paths
+from cred_export.errors import CredExportError
 
 
 class KeyLock:
@@ -70,3 +72,28 @@ class KeyLock:
         finally:
             if taken:
                 self.release()
+
+
+def file_lock_name(path: str) -> str:
+    """The lock of a file other tools share (an SSO token, an `aws login` session): every process
+    that renews, signs in to or deletes that file holds it, so none undoes another's write."""
+    return "file-" + hashlib.sha256(os.path.abspath(path).encode("utf-8")).hexdigest()[:40]
+
+
+@contextmanager
+def holding_file(path: str, timeout: float, what: str) -> Iterator[None]:
+    """Hold the file's lock (`file_lock_name`) for the block; CredExportError if it stays busy."""
+    key_lock = KeyLock(file_lock_name(path))
+    taken = key_lock.try_acquire()
+    if not taken:
+        log.debug(f"waiting for the lock of {path}: another cred-export is renewing {what}")
+        taken = key_lock.acquire(timeout)
+    if not taken:
+        raise CredExportError(
+            f"another cred-export has been renewing {what} for over {timeout:g} s; try again"
+            f" (lock file {key_lock.path})"
+        )
+    try:
+        yield
+    finally:
+        key_lock.release()

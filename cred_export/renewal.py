@@ -8,7 +8,9 @@
 3. Less than `min_handout`, or nothing: wait, at most `window.lock_timeout`, for the lock.
 4. Under the lock, read again: the previous holder has usually renewed it already.
 5. Renew and write. When renewal fails with one of the `grace_on` errors and the old value still
-   has more than `window.grace` left, the old value is handed out with one warning.
+   has more than `window.grace` left, the old value is handed out with one warning. Such a
+   renewal gets half of the network phase's time that is left (`deadline.share`), so that what
+   follows the fallback still has time; a renewal with nothing to fall back on gets it all.
 
 Renewal may rotate refresh tokens, so no two processes may renew the same item at once: the
 lock is per item and the second read makes any number of concurrent callers renew once.
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from cred_export import log
+from cred_export import deadline, log
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.lock import KeyLock
 
@@ -95,8 +98,10 @@ def _renew(item: Renewable[T], grace_on: tuple[type[CredExportError], ...], cloc
     if _left(item, current, clock) >= window.refresh_ahead:
         log.debug(f"{item.what}: renewed by another process meanwhile")
         return current  # type: ignore[return-value]
+    may_fall_back = bool(grace_on) and current is not None and _left(item, current, clock) > window.grace
     try:
-        renewed = item.renew(current)
+        with deadline.share() if may_fall_back else nullcontext():
+            renewed = item.renew(current)
     except grace_on as exc:
         left = _left(item, current, clock)
         if current is not None and left > window.grace:

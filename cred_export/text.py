@@ -1,7 +1,8 @@
 """Text from elsewhere (exceptions, services, IdPs) made fit for one line on a terminal.
 
 Nothing a service sends reaches a terminal raw: control characters (an `ESC[2J`, an OSC title
-or link) and invisible format characters (bidi overrides) become `?`.
+or link) and invisible format characters (bidi overrides) become `?`. Nor does any part of a
+proxy's credentials, however an error quotes the proxy URL.
 """
 
 from __future__ import annotations
@@ -67,3 +68,46 @@ def _span(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.0f} h"
     return f"{seconds / 86400:.0f} days"
+
+
+def proxy_parts(proxy: str) -> tuple[str, str | None, str]:
+    """(`scheme://`, the credentials or None, `host:port…`). The last `@` ends the credentials:
+    a password may hold an unencoded `/`, `@` or `#`."""
+    scheme, sep, rest = proxy.partition("://")
+    if not sep:
+        scheme, rest = "", proxy
+    userinfo, at, hostport = rest.rpartition("@")
+    return scheme + sep, (userinfo if at else None), hostport if at else rest
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+_URL_DELIMITERS = "/:@?#[]%"
+_SHORTEST_SECRET_PIECE = 3
+
+
+def scrub_proxy_secrets(text: str) -> str:
+    """`text` with every piece of a proxy's credentials (from the environment) replaced by ****.
+
+    An error about a proxy URL may quote any part of it: urllib3 quotes what it could not parse,
+    which, for a password with an unencoded `/`, is its start. So each run of the secret between
+    URL delimiters is masked too, wherever it shows."""
+    import os
+    import urllib.parse
+
+    pieces: set[str] = set()
+    for name in PROXY_VARIABLES:
+        _, userinfo, _ = proxy_parts(os.environ.get(name) or "")
+        if userinfo:
+            user, colon, password = userinfo.partition(":")
+            secret = password if colon and user else userinfo
+            pieces.update({secret, urllib.parse.unquote(secret)})
+            pieces.update(p for p in _split(secret, _URL_DELIMITERS) if len(p) >= _SHORTEST_SECRET_PIECE)
+    for piece in sorted((p for p in pieces if p), key=len, reverse=True):
+        text = text.replace(piece, "****")
+    return text
+
+
+def _split(text: str, delimiters: str) -> list[str]:
+    for delimiter in delimiters[1:]:
+        text = text.replace(delimiter, delimiters[0])
+    return text.split(delimiters[0])

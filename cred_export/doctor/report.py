@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cred_export.text import printable
+
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 VERDICTS = (OK, WARN, FAIL, SKIP)
 
@@ -56,8 +58,8 @@ class Check:
     fix: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        fix = self.fix if self.verdict in (WARN, FAIL) else None
-        return {"id": self.id, "verdict": self.verdict, "detail": self.detail, "fix": fix}
+        fix = printable(self.fix) if self.fix and self.verdict in (WARN, FAIL) else None
+        return {"id": self.id, "verdict": self.verdict, "detail": printable(self.detail), "fix": fix}
 
 
 def ok(check_id: str, detail: str) -> Check:
@@ -116,4 +118,4 @@ def _line(check: Check) -> str:
     text = f"{check.verdict:<6}{check.id:<{_ID_WIDTH}}{check.detail}"
     if check.fix and check.verdict in (WARN, FAIL):
         text += f"; fix: {check.fix}"
-    return text
+    return printable(text)  # details quote services: no escape sequence reaches the terminal

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 
-from cred_export import log
+from cred_export import deadline, tracebacks
 from cred_export.doctor import profile_choice
 from cred_export.doctor.bedrock import check_bedrock
 from cred_export.doctor.claude_desktop import check_claude_desktop
@@ -51,10 +50,10 @@ def run(profile_option: str | None, model_option: str | None) -> Report:
 def _run_one(check_id: str, check: Callable[[Context], Check], ctx: Context) -> Check:
     """One check's verdict; a bug in a check fails that check, never the whole report."""
     try:
-        return check(ctx)
+        with deadline.phase(deadline.CHECK_SECONDS):
+            return check(ctx)
     except Exception as exc:
-        if log.debug_enabled():
-            traceback.print_exc()
+        tracebacks.show_if_debugging()
         return fail(
             check_id,
             f"unexpected error: {describe_exception(exc)}",

@@ -6,11 +6,12 @@ import os
 import shutil
 from collections.abc import Callable
 
-from cred_export import paths
+from cred_export import files, paths
 from cred_export.aws_config import load_aws_config
 from cred_export.chain import resolve_chain
 from cred_export.errors import ConfigError, CredExportError
 from cred_export.flows import bedrock_token
+from cred_export.lock import holding_file
 from cred_export.settings import load_settings
 from cred_export.stores.choose import every_store
 
@@ -19,7 +20,9 @@ def clear(profile: str | None, *, everything: bool, session_files: bool, say: Ca
     """Remove a profile's (or, with `everything`, every profile's) entries from every store.
 
     `session_files` also deletes the files its sources share with other tools (the AWS CLI's
-    SSO token file, say). `say` reports each step.
+    SSO token file, say), each under the lock its renewals and sign-ins hold (so that a renewal in
+    flight cannot write it back), with any temporary file a killed write left next to it. `say`
+    reports each step.
     """
     if bool(profile) == everything:
         raise ConfigError("name one --profile, or --all")
@@ -39,7 +42,8 @@ def clear(profile: str | None, *, everything: bool, session_files: bool, say: Ca
                 store.delete(key)
         if session_files:
             for path in chain.root.session_files():
-                _remove(path)
+                with holding_file(path, settings.lock_timeout_seconds, path):
+                    _remove(path)
         say(f"cleared profile {name}")
     if everything:
         for folder in ("credentials", "memo"):
@@ -52,3 +56,4 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    files.remove_strays(path)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from cred_export import children, files, log, memo, refresh
+from cred_export import children, deadline, files, log, memo, refresh
 from cred_export.aws_config import load_aws_config
 from cred_export.cache_key import bedrock_token_key
 from cred_export.chain import Chain, resolve_chain
@@ -61,7 +61,8 @@ def export(
             chain, store, settings, allow_sign_in, lambda: resolve(profile, profile_named, settings)
         )
 
-    return refresh.obtain(store, key, settings, fetch, profile, grace=grace, at_least=at_least)
+    with deadline.phase(deadline.EXPORT_SECONDS):
+        return refresh.obtain(store, key, settings, fetch, profile, grace=grace, at_least=at_least)
 
 
 def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:
@@ -109,10 +110,14 @@ def _fetch(
         if not (allow_sign_in and _may_sign_in_from_export(chain, settings)):
             raise
         log.warn(f"profile {chain.profile} needs a sign-in; opening the browser", topic="sign-in")
-        deadline = time.monotonic() + settings.login_timeout_seconds
-        sign_in(chain, store, flow="browser", deadline=deadline, out=sys.stderr)
-        chain = resolve_again()  # a sign-in may change the profile (aws login sets login_session)
-        root = _root_keys(chain, store)
+        # The sign-in has its own time limit; the calls after it, a fresh export phase.
+        with deadline.phase(settings.login_timeout_seconds, extend=True):
+            ends = time.monotonic() + settings.login_timeout_seconds
+            sign_in(chain, store, flow="browser", deadline=ends, out=sys.stderr)
+        with deadline.phase(deadline.EXPORT_SECONDS, extend=True):
+            chain = resolve_again()  # a sign-in may change the profile (aws login sets login_session)
+            root = _root_keys(chain, store)
+            return chain.fetch(root)
     return chain.fetch(root)
 
 

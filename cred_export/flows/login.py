@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
+from cred_export import deadline as network
 from cred_export.credentials import format_iso
 from cred_export.errors import LoginRequired, SignInNotCompleted
 from cred_export.flows import export
@@ -26,17 +27,19 @@ def login(profile: str, profile_named: bool, *, flow: str, timeout: float | None
         out.write(still_valid(profile, cached))
         return
     # Silent first: a cached session or a refresh token makes a browser unnecessary. Never export's
-    # own sign-in (login_from_export): login signs in itself, with its own flow and timeout.
-    try:
-        creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
-    except LoginRequired:
+    # own sign-in (login_from_export): login signs in itself, with its own flow and timeout. The
+    # timeout covers all of it: the silent renewal, the sign-in and the export after it.
+    with network.until(deadline):
         try:
-            export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
-        except LoginRequired as exc:
-            if any(words in exc.why for words in _TIMED_OUT):
-                raise SignInNotCompleted(profile, exc.why, other_device_hint=flow != "device") from None
-            raise
-        creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
+            creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
+        except LoginRequired:
+            try:
+                export.sign_in(chain, store, flow=flow, deadline=deadline, out=out)
+            except LoginRequired as exc:
+                if any(words in exc.why for words in _TIMED_OUT):
+                    raise SignInNotCompleted(profile, exc.why, other_device_hint=flow != "device") from None
+                raise
+            creds = export.export(profile, profile_named, grace=False, allow_sign_in=False)
     print(
         f"Signed in. Credentials for profile {profile} are cached until {format_iso(creds.expiration)}.",
         file=out,

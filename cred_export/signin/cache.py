@@ -85,12 +85,12 @@ class ConsoleSession:
 
 
 def load(path: str) -> ConsoleSession | None:
-    """The session in the file; None if it is missing, unreadable or incomplete."""
-    text = files.read_text(path, limit=MAX_SIZE)
-    if not text:
+    """The session in the file; None if it is missing, unreadable, incomplete, or not the user's
+    own regular file (see `files.read_text`)."""
+    data: Any = files.read_json(path, MAX_SIZE)  # the user's own regular file, not half-written
+    if data is None:
         return None
     try:
-        data = json.loads(text)
         access = data["accessToken"]
         region = data.get("signInRegion")
         return ConsoleSession(

@@ -10,7 +10,6 @@ our read and our call, the refusal is answered by what that tool wrote.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import time
@@ -21,6 +20,7 @@ from urllib.parse import parse_qs, quote
 from cred_export import aws_config, files, log, renewal
 from cred_export.credentials import grace_for, min_handout_for, refresh_ahead_for
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
+from cred_export.lock import file_lock_name, holding_file
 from cred_export.login import terminal
 from cred_export.login.device import show_sign_in_url
 from cred_export.login.exclusive import sign_in_once
@@ -47,7 +47,7 @@ class _SessionFile:
         self.profile = profile
         self.path = cache.path_for(session_arn)
         self.what = f"the console session of profile {profile!r}"
-        self.lock_name = "console-" + hashlib.sha256(session_arn.encode("utf-8")).hexdigest()[:40]
+        self.lock_name = file_lock_name(self.path)  # `clear` and sign-ins hold it too
 
     def window(self, value: ConsoleSession | None) -> renewal.Window:
         return WINDOW
@@ -99,7 +99,7 @@ class _SessionFile:
 
     def _why_missing(self) -> str:
         if os.path.exists(self.path):
-            return f"the console session file {self.path} is unreadable"
+            return f"the console session file {self.path} is unreadable, or not this user's own file"
         return "no console session on this machine; aws login works too"
 
 
@@ -189,7 +189,8 @@ def _signed_in(profile: str, grant: _Grant) -> None:
             profile=profile,
         ) from None
     cache_file = cache.path_for(arn)
-    files.write_private(cache_file, json.dumps(document))
+    with holding_file(cache_file, WINDOW.lock_timeout, f"the console session of profile {profile!r}"):
+        files.write_private(cache_file, json.dumps(document))
     aws_config.set_profile_setting(profile, "login_session", arn)
     log.debug(f"profile {profile}: signed in as {arn}; session in {cache_file}")
 

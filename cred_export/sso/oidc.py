@@ -118,7 +118,7 @@ def _registration_path(sso: SsoSettings, for_browser: bool) -> str:
 
 
 def _load_registration(path: str) -> Registration | None:
-    text = files.read_text(path, limit=64 * 1024)
+    text = files.read_text(path, limit=64 * 1024, private=True)
     try:
         data = json.loads(text or "")
         return Registration(str(data["clientId"]), str(data["clientSecret"]), float(data["expiresAt"]))

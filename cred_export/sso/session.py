@@ -13,6 +13,7 @@ from typing import TextIO
 
 from cred_export import log, renewal
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
+from cred_export.lock import file_lock_name, holding_file
 from cred_export.login.device import show_device_code, show_sign_in_url
 from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
@@ -33,7 +34,7 @@ class _CachedToken:
     def __init__(self, sso: SsoSettings) -> None:
         self.sso = sso
         self.what = f"the SSO token of profile {sso.profile!r}"
-        self.lock_name = "sso-" + tokens.cache_name(sso)
+        self.lock_name = file_lock_name(tokens.path_for(sso))  # `clear` and sign-ins hold it too
 
     def window(self, value: SsoToken | None) -> renewal.Window:
         return WINDOW
@@ -88,7 +89,9 @@ def sign_in(sso: SsoSettings, *, flow: str, deadline: float, out: TextIO) -> Sso
     """
 
     def signed_in(token: SsoToken) -> SsoToken:
-        tokens.save(sso, token)
+        what = f"the SSO token of profile {sso.profile!r}"
+        with holding_file(tokens.path_for(sso), WINDOW.lock_timeout, what):
+            tokens.save(sso, token)
         return token
 
     return sign_in_once(

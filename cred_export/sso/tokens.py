@@ -13,6 +13,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from cred_export import files
 from cred_export.credentials import format_iso, parse_iso
@@ -64,12 +65,12 @@ def path_for(sso: SsoSettings) -> str:
 
 
 def load(sso: SsoSettings) -> SsoToken | None:
-    """The cached token for this sign-in; None if absent, malformed or for another URL."""
-    text = files.read_text(path_for(sso), limit=256 * 1024)
-    if not text:
+    """The cached token for this sign-in; None if absent, malformed, for another URL, or not the
+    user's own regular file (see `files.read_text`)."""
+    data: Any = files.read_json(path_for(sso), 256 * 1024)  # the user's own file, not half-written
+    if data is None:
         return None
     try:
-        data = json.loads(text)
         token = SsoToken(
             start_url=str(data.get("startUrl") or sso.start_url),
             region=str(data.get("region") or sso.region),

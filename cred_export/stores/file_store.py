@@ -43,10 +43,12 @@ class FileStore:
             raise StoreUnavailable(f"cannot write {self.directory}: {exc.strerror}") from None
 
     def delete(self, key: str) -> None:
+        """Delete the entry, and what a write killed before its rename left of it."""
         try:
             os.unlink(self._path(key))
         except FileNotFoundError:
             pass
+        files.remove_strays(self._path(key))
 
 
 def fast_read(keys: tuple[str, ...], memo: Memo) -> list[str | None]:

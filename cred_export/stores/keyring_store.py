@@ -7,6 +7,11 @@ from a background credential hook, that dialog would pop up out of nowhere, agai
 retry, and outlive a call that timed out. So on the Secret Service this store uses a subclass
 of that backend that treats a locked or missing collection as unavailable: the callers then
 fall back to the file store and say so once.
+
+That holds whichever backend keyring chooses: when a second backend is installed (KWallet, the
+libsecret backend, keyrings.alt, any plugin), keyring picks its `ChainerBackend`, which calls
+each member in turn; there every Secret Service member (keyring's own, or libsecret, which talks
+to the same service and prompts as well) is replaced by the prompt-free one (`_PromptFreeChain`).
 """
 
 from __future__ import annotations
@@ -44,8 +49,7 @@ class KeyringStore:
         self._backend = self._call(_usable_backend, max(timeout, DISCOVERY_TIMEOUT))
         if probe:
             self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
-        module = "SecretService" if _on_secret_service(self._backend) else type(self._backend).__module__
-        self.name = f"keyring ({module.rsplit('.', 1)[-1]})"
+        self.name = f"keyring ({_backend_name(self._backend)})"
 
     @property
     def kind(self) -> str:
@@ -99,20 +103,84 @@ class KeyringStore:
 
 def _usable_backend():  # type: ignore[no-untyped-def]
     import keyring
-    from keyring.backends import SecretService, fail
+    from keyring.backends import chainer, fail
 
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring):
         raise NoOsKeyring("no OS keyring backend is available (no Secret Service)")
+    if isinstance(backend, chainer.ChainerBackend):
+        members: list = []
+        for member in backend.backends:
+            usable = _prompt_free(member)
+            if getattr(usable, "priority", 1) >= 1 and not any(_same_service(usable, m) for m in members):
+                members.append(usable)
+        if not members:
+            raise NoOsKeyring("no OS keyring backend is available (no Secret Service)")
+        return members[0] if len(members) == 1 else _PromptFreeChain(members)
     if getattr(backend, "priority", 1) < 1:
         # keyrings.alt's plaintext/base64 files: not a real keyring. The file store is
         # explicit about what it is and guarantees 0600 files.
         raise NoOsKeyring(f"keyring backend {type(backend).__name__} is not an OS keyring")
-    if type(backend) is SecretService.Keyring:  # exactly it: not a chainer, not a plugin's subclass
+    return _prompt_free(backend)
+
+
+def _prompt_free(backend):  # type: ignore[no-untyped-def]
+    """The backend itself, or, for one that talks to the Secret Service, the prompt-free one."""
+    from keyring.backends import SecretService
+
+    if isinstance(backend, SecretService.Keyring) or type(backend).__module__ == "keyring.backends.libsecret":
         prompt_free = _prompt_free_secret_service()()
-        vars(prompt_free).update(vars(backend))  # its properties: preferred_collection, scheme
+        if isinstance(backend, SecretService.Keyring):
+            vars(prompt_free).update(vars(backend))  # its properties: preferred_collection, scheme
         return prompt_free
     return backend
+
+
+def _same_service(one, other) -> bool:  # type: ignore[no-untyped-def]
+    return _on_secret_service(one) and _on_secret_service(other)
+
+
+class _PromptFreeChain:
+    """keyring's ChainerBackend over the members `_usable_backend` kept: reads from the first that
+    has the item, writes to the first that takes it, deletes from every one that holds it."""
+
+    def __init__(self, members: list) -> None:  # type: ignore[type-arg]
+        self.members = members
+
+    def get_password(self, service: str, username: str) -> str | None:
+        for member in self.members:
+            value = member.get_password(service, username)
+            if value is not None:
+                return value
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        for member in self.members:
+            try:
+                return member.set_password(service, username, password)
+            except NotImplementedError:
+                continue
+        raise NotImplementedError("no keyring backend takes new items")
+
+    def delete_password(self, service: str, username: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        deleted = False
+        for member in self.members:
+            try:
+                member.delete_password(service, username)
+                deleted = True
+            except (PasswordDeleteError, NotImplementedError):
+                continue
+        if not deleted:
+            raise PasswordDeleteError("No such password!")
+
+
+def _backend_name(backend) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(backend, _PromptFreeChain):
+        return "chainer: " + ", ".join(_backend_name(member) for member in backend.members)
+    module = "SecretService" if _on_secret_service(backend) else type(backend).__module__
+    return module.rsplit(".", 1)[-1]
 
 
 _PROMPT_FREE_CLASS: type | None = None

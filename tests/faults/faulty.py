@@ -4,8 +4,11 @@ It forwards requests to a real test server (the STS proxy, the SSO stand-in) or 
 
 - `fault`: "close" (hang up without an answer), "hang" (accept, read, never answer), "500",
   "503", "throttle" (the service's own throttling error), or, for STS, any error code as is
-  (e.g. "ThrottlingException"). `refused_url` is a port held but not listening: every
-  connection to it is refused, and no other server can take it while the front lives.
+  (e.g. "ThrottlingException"); "trickle" (a 200 whose body comes one byte every
+  `TRICKLE_SECONDS`, so that no single read ever times out), "flood" (a 200 of `FLOOD_BYTES`
+  without a length, until the client hangs up), "flood-error" (the same as a 400).
+  `refused_url` is a port held but not listening: every connection to it is refused, and no
+  other server can take it while the front lives.
 - `answer`: one fixed reply to every request (malformed responses).
 - `skew_seconds`: shifts every `<Expiration>` in forwarded STS answers, as if the service's
   clock and this machine's disagreed.
@@ -32,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # The error documents each kind of service answers with.
 DIALECTS = ("sts", "aws-json", "oauth")
 HANG_SECONDS = 60.0
+TRICKLE_SECONDS = 2.0
+FLOOD_BYTES = 64 << 20
 _STS_ERROR = (
     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>{kind}</Type>'
     "<Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
@@ -139,6 +144,8 @@ class FaultyUpstream:
             return None
         if fault == "close":
             return None
+        if fault in STREAMED:
+            return Answer(400 if fault == "flood-error" else 200, b"", {"X-Stream": fault})
         if fault:
             return fault_answer(fault, self.dialect)
         return self._forward(method, path, headers, body)
@@ -160,6 +167,10 @@ class FaultyUpstream:
         if self.skew_seconds:
             data = skew_expirations(data, self.skew_seconds)
         return Answer(response.status, data, kept)
+
+
+# Faults whose answer is streamed by the handler rather than sent whole.
+STREAMED = ("trickle", "flood", "flood-error")
 
 
 def skew_expirations(document: bytes, seconds: int) -> bytes:
@@ -195,11 +206,39 @@ def _handler(front: FaultyUpstream) -> type[BaseHTTPRequestHandler]:
             if answer is None:
                 self.close_connection = True
                 return
+            if answer.headers.get("X-Stream"):
+                self._stream(answer)
+                return
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             self.wfile.write(answer.body)
+
+        def _stream(self, answer: Answer) -> None:
+            """Trickle or flood the answer until it is done, the client hangs up, or the front closes."""
+            self.close_connection = True
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            trickle = answer.headers["X-Stream"] == "trickle"
+            body = b'{"accessToken": "' + b"x" * 4096 + b'"}'
+            if trickle:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                if trickle:
+                    for byte in body:
+                        if front._closing.wait(TRICKLE_SECONDS):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                else:
+                    chunk = b" " * 65536
+                    self.wfile.write(b'{"pad": "')
+                    for _ in range(FLOOD_BYTES // len(chunk)):
+                        self.wfile.write(chunk)
+            except OSError:
+                pass  # the client gave up: what the cap is for
 
     return Handler

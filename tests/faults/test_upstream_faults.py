@@ -1,8 +1,8 @@
 """Identity services that refuse, hang up, hang, fail or throttle: bounded retries, then exit 4 —
 or, when a still-valid credential exists, that credential with one warning line.
 
-The cases run side by side: the hung services first (each takes ~35 s: three 10 s read
-timeouts and backoff), the others while those wait. The tests below each check one outcome.
+The cases run side by side: the hung services first (each takes up to export's 30 s deadline:
+10 s per attempt and backoff), the others while those wait. The tests below each check one outcome.
 """
 
 from __future__ import annotations
@@ -175,17 +175,23 @@ def _launch_in_waves(prepared: dict) -> dict[str, Launch]:  # type: ignore[type-
     return launches
 
 
-def _expected_attempts(case: Case) -> int:
+def _expected_attempts(case: Case) -> range:
     if case.fault == "refused":
-        return 0
-    return 1 if case.service == "oidc-idp" else AWS_ATTEMPTS
+        return range(0, 1)
+    if case.service == "oidc-idp":
+        return range(1, 2)
+    if case.fault == "hang" and case.spare:
+        # A renewal that can fall back on what it has gets half of export's 30 s (see
+        # cred_export.deadline): a hung service is tried once or twice, not three times.
+        return range(1, AWS_ATTEMPTS)
+    return range(AWS_ATTEMPTS, AWS_ATTEMPTS + 1)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_a_failing_service_is_retried_within_a_bound(runs, case):
     run = runs[case.id]
     assert run.outcome.seconds < TOTAL_BOUND, run.outcome
-    assert run.front.attempts() == _expected_attempts(case), run.front.arrivals
+    assert run.front.attempts() in _expected_attempts(case), run.front.arrivals
     if run.front.arrivals:
         ended = run.started + run.outcome.seconds
         assert ended - run.front.arrivals[0][0] < RETRY_BOUND

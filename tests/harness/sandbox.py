@@ -265,6 +265,8 @@ def _files_under(root: Path) -> list[tuple[Path, tuple[int, int, int]]]:
 
 
 def _read_for_scan(path: Path) -> str:
+    if not path.is_file():  # a FIFO a test put where a file belongs: opening it would block
+        return ""
     try:
         with open(path, "rb") as handle:
             return handle.read(_SCAN_LIMIT).decode("utf-8", "replace")
