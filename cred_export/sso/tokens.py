@@ -17,6 +17,7 @@ from typing import Any
 
 from cred_export import files
 from cred_export.credentials import format_iso, parse_iso
+from cred_export.errors import UpstreamError
 from cred_export.sso.settings import SsoSettings
 
 _OPTIONAL = ("clientId", "clientSecret", "registrationExpiresAt", "refreshToken")
@@ -60,6 +61,10 @@ def cache_name(sso: SsoSettings) -> str:
     return hashlib.sha1((sso.session_name or sso.start_url).encode("utf-8")).hexdigest()
 
 
+# The largest token file read back: the AWS CLI's are about 2 KiB.
+MAX_FILE_BYTES = 256 * 1024
+
+
 def path_for(sso: SsoSettings) -> str:
     return os.path.join(cache_dir(), cache_name(sso) + ".json")
 
@@ -67,7 +72,7 @@ def path_for(sso: SsoSettings) -> str:
 def load(sso: SsoSettings) -> SsoToken | None:
     """The cached token for this sign-in; None if absent, malformed, for another URL, or not the
     user's own regular file (see `files.read_text`)."""
-    data: Any = files.read_json(path_for(sso), 256 * 1024)  # the user's own file, not half-written
+    data: Any = files.read_json(path_for(sso), MAX_FILE_BYTES)  # the user's own file, not half-written
     if data is None:
         return None
     try:
@@ -101,7 +106,12 @@ def save(sso: SsoSettings, token: SsoToken) -> None:
         data["registrationExpiresAt"] = format_iso(token.registration_expires_at)
     if token.refresh_token:
         data["refreshToken"] = token.refresh_token
-    files.write_private(path_for(sso), json.dumps(data, indent=None))
+    text = json.dumps(data, indent=None)
+    if len(text.encode()) > MAX_FILE_BYTES:  # it could never be read back: refuse it now
+        raise UpstreamError(
+            f"IAM Identity Center sent tokens too large to keep ({len(text) // 1024} KiB)", service="SSO-OIDC"
+        )
+    files.write_private(path_for(sso), text)
 
 
 _KNOWN = frozenset(("startUrl", "region", "accessToken", "expiresAt", *_OPTIONAL))
