@@ -17,7 +17,8 @@ from cred_export.commands.setup_claude_desktop import claude_desktop
 
 _REFRESH_WHY = (
     "Claude Code runs awsAuthRefresh at every start when its own AWS SDK cannot resolve the"
-    " profile, and cred-export login does nothing while the credentials are valid"
+    " profile; while the credentials are valid, cred-export login answers from the cache, as fast as"
+    " the export"
 )
 _OS_NAMES = {"macos": "macOS", "linux": "Linux/WSL", "windows": "Windows"}
 
