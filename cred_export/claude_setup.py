@@ -171,8 +171,9 @@ def _word_name(words: list[str], index: int) -> str:
     return "argument"
 
 
-def region_for(option: str | None, profile_region: str | None) -> str:
-    """--region, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's `region`."""
+def region_for(option: str | None, profile_region: str | None, *, product: str = "Claude Code") -> str:
+    """--region, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's `region`; `product`
+    names what the region is for in the error when there is none."""
     candidates = (
         ("--region", option),
         ("AWS_REGION", os.environ.get("AWS_REGION")),
@@ -186,7 +187,7 @@ def region_for(option: str | None, profile_region: str | None) -> str:
                 raise ConfigError(f"{source} {region!r} is not an AWS region (e.g. us-east-1)")
             log.debug(f"region {region} from {source}")
             return region
-    raise ConfigError("no AWS region for Claude Code: pass --region (e.g. --region us-east-1)")
+    raise ConfigError(f"no AWS region for {product}: pass --region (e.g. --region us-east-1)")
 
 
 def guardrail_headers(spec: str) -> str:

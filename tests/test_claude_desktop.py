@@ -562,7 +562,10 @@ def test_setup_refuses_an_unknown_profile_and_a_table_it_cannot_edit(sandbox, st
 def test_setup_without_any_region_asks_for_one(sandbox, sts):
     profile = sandbox.role_chain(depth=1)
     result = sandbox.run("setup", "claude-desktop", "--profile", profile)
-    assert result.code == 2 and result.stdout == "" and "--region" in result.stderr
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr == (
+        "cred-export: no AWS region for Claude Desktop: pass --region (e.g. --region us-east-1)\n"
+    )
     assert not (sandbox.home / ".config" / "cred-export" / "config.toml").read_text().count("claude_desktop")
 
 

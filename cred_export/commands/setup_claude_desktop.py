@@ -78,7 +78,8 @@ def claude_desktop(
     _check_flags(managed, fmt, output, dry_run)
     name, _named = choose_profile(profile)
     lifetime, profile_region = _profile_facts(name, lenient=managed)
-    choice = HelperChoice(name, region_for(region, profile_region), _ttl(ttl, lifetime), timeout)
+    chosen_region = region_for(region, profile_region, product="Claude Desktop")
+    choice = HelperChoice(name, chosen_region, _ttl(ttl, lifetime), timeout)
     if managed:
         assert fmt is not None
         path = None if fmt == "toml" else executable_path(executable)
