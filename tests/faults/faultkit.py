@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from harness.sandbox import Sandbox, remember_secret
 
@@ -67,6 +68,29 @@ def sandbox_python(box: Sandbox, code: str, *args: str, env: dict[str, str] | No
     )
     return completed.stdout
 
+
+
+_OIDC_REFRESH_KEY = """
+from cred_export.idp.oidc_session import _key
+from cred_export.idp.profiles import parse_oidc
+from cred_export.settings import load_settings
+print(_key(parse_oidc("corp", load_settings().profiles["corp"]), "refresh"))
+"""
+
+
+def oidc_box(root: Path, sts_url: str, issuer: str) -> Sandbox:
+    """An OIDC profile `corp` with a stored refresh token: its renewal starts with the IdP's discovery."""
+    box = Sandbox(root, sts_url)
+    box.write_settings(
+        f'cache = "file"\n[profiles.corp]\nsource = "oidc"\nissuer = "{issuer}"\n'
+        f'client_id = "cred-export-test"\nrole_arn = "{ROLE_ARN}"\n'
+    )
+    key = sandbox_python(box, _OIDC_REFRESH_KEY).strip()
+    store = box.cache_dir / "credentials"
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (store / key).write_text(random_token())
+    (store / key).chmod(0o600)
+    return box
 
 def seed_cached(box: Sandbox, profile: str, seconds_left: float, env: dict[str, str] | None = None) -> dict:
     """Put credentials expiring in `seconds_left` in the file store for `profile`; returns them."""

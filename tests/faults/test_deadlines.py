@@ -16,12 +16,10 @@ from pathlib import Path
 
 import pytest
 from faultkit import (
-    ROLE_ARN,
     Launch,
     Outcome,
     assert_one_line,
-    random_token,
-    sandbox_python,
+    oidc_box,
     seed_sso_token,
     timed_run,
     write_sso_config,
@@ -35,12 +33,6 @@ IDP_BOUND = 10.0
 SLACK = 8.0
 LOGIN_TIMEOUT = 5
 
-_OIDC_REFRESH_KEY = """
-from cred_export.idp.oidc_session import _key
-from cred_export.idp.profiles import parse_oidc
-from cred_export.settings import load_settings
-print(_key(parse_oidc("corp", load_settings().profiles["corp"]), "refresh"))
-"""
 
 
 def _console_box(root: Path, sts_url: str, signin: SigninServer, signin_url: str) -> Sandbox:
@@ -55,19 +47,6 @@ def _console_box(root: Path, sts_url: str, signin: SigninServer, signin_url: str
     return box
 
 
-def _oidc_box(root: Path, sts_url: str, issuer: str) -> Sandbox:
-    """An OIDC profile with a stored refresh token: its renewal starts with the IdP's discovery."""
-    box = Sandbox(root, sts_url)
-    box.write_settings(
-        f'cache = "file"\n[profiles.corp]\nsource = "oidc"\nissuer = "{issuer}"\n'
-        f'client_id = "cred-export-test"\nrole_arn = "{ROLE_ARN}"\n'
-    )
-    key = sandbox_python(box, _OIDC_REFRESH_KEY).strip()
-    store = box.cache_dir / "credentials"
-    store.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (store / key).write_text(random_token())
-    (store / key).chmod(0o600)
-    return box
 
 
 @dataclass
@@ -94,18 +73,18 @@ def trickled(tmp_path_factory, _proxy, _sso_server, _signin_server) -> Iterator[
     sts_box.write_settings('cache = "file"\n')
     sts_profile = sts_box.role_chain(depth=1)
     portal_box = Sandbox(root("sso"), _proxy.url, {"AWS_ENDPOINT_URL_SSO": fronts["sso"].url})
-    oidc_box = Sandbox(root("sso-oidc"), _proxy.url, {"AWS_ENDPOINT_URL_SSO_OIDC": fronts["sso-oidc"].url})
-    for box, ttl in ((portal_box, 3600), (oidc_box, -60)):
+    renewal_box = Sandbox(root("sso-oidc"), _proxy.url, {"AWS_ENDPOINT_URL_SSO_OIDC": fronts["sso-oidc"].url})
+    for box, ttl in ((portal_box, 3600), (renewal_box, -60)):
         box.write_settings('cache = "file"\n')
         write_sso_config(box)
         seed_sso_token(box, _sso_server, access_ttl=ttl)
     console_box = _console_box(root("signin"), _proxy.url, _signin_server, fronts["signin"].url)
-    idp_box = _oidc_box(root("idp"), _proxy.url, fronts["idp"].url)
+    idp_box = oidc_box(root("idp"), _proxy.url, fronts["idp"].url)
 
     launches = {
         "sts": Launch(sts_box, "--profile", sts_profile),
         "sso": Launch(portal_box, "--profile", "dev"),
-        "sso-oidc": Launch(oidc_box, "--profile", "dev"),
+        "sso-oidc": Launch(renewal_box, "--profile", "dev"),
         "signin": Launch(console_box, "--profile", "dev"),
         "idp": Launch(idp_box, "--profile", "corp"),
     }
@@ -167,7 +146,7 @@ def test_an_idp_answer_over_1_mib_is_refused_unread(tmp_path, sts, fault):
     front = FaultyUpstream(dialect="oauth")
     front.fault = fault
     try:
-        outcome = timed_run(_oidc_box(tmp_path, sts.url, front.url), "--profile", "corp")
+        outcome = timed_run(oidc_box(tmp_path, sts.url, front.url), "--profile", "corp")
     finally:
         front.close()
     assert_one_line(outcome, 4, "127.0.0.1", "larger than 1 MiB")

@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 from faultkit import (
-    ROLE_ARN,
     Launch,
     Outcome,
     assert_one_line,
-    random_token,
-    sandbox_python,
+    oidc_box,
     seed_cached,
     seed_sso_token,
     write_sso_config,
@@ -36,13 +34,6 @@ RETRY_BOUND = 45.0
 TOTAL_BOUND = 60.0
 AWS_ATTEMPTS = 3
 
-_OIDC_REFRESH_KEY = """
-import sys
-from cred_export.idp.oidc_session import _key
-from cred_export.idp.profiles import parse_oidc
-from cred_export.settings import load_settings
-print(_key(parse_oidc("corp", load_settings().profiles["corp"]), "refresh"))
-"""
 
 
 @dataclass(frozen=True)
@@ -123,16 +114,7 @@ def _oidc_idp_case(
     root: Path, case: Case, sts_url: str, _sso
 ) -> tuple[Sandbox, str, FaultyUpstream, dict | None]:  # type: ignore[no-untyped-def]
     front, url = _front("", "oauth", case.fault)
-    box = Sandbox(root, sts_url)
-    box.write_settings(
-        f'cache = "file"\n[profiles.corp]\nsource = "oidc"\nissuer = "{url}"\n'
-        f'client_id = "cred-export-test"\nrole_arn = "{ROLE_ARN}"\n'
-    )
-    key = sandbox_python(box, _OIDC_REFRESH_KEY).strip()
-    store = box.cache_dir / "credentials"
-    store.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (store / key).write_text(random_token())
-    (store / key).chmod(0o600)
+    box = oidc_box(root, sts_url, url)
     return box, "corp", front, seed_cached(box, "corp", SPARE_SECONDS) if case.spare else None
 
 
