@@ -74,15 +74,9 @@ def _config_profile_name(section: str) -> str | None:
 
 def _read_ini(path: str) -> dict[str, dict[str, str]]:
     parser = configparser.RawConfigParser(strict=False, default_section="\0no-defaults")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
+    text = files.read_config(path)
+    if text is None:
         return {}
-    except UnicodeDecodeError:
-        raise ConfigError(f"cannot parse {path}: it is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
         parser.read_string(text, source=path)
     except configparser.Error as exc:

@@ -147,6 +147,35 @@ def read_text(path: str, limit: int = 1 << 20, *, private: bool = False) -> str 
         return None
 
 
+CONFIG_LIMIT = 4 << 20  # a configuration file larger than this is a mistake, not a configuration
+
+
+def read_config(path: str, limit: int = CONFIG_LIMIT) -> str | None:
+    """A configuration file's text; None if it does not exist. ConfigError naming the file when it
+    is not a regular file (a FIFO is never waited on), larger than `limit`, unreadable or not UTF-8."""
+    from cred_export.errors import ConfigError  # not at the top: this module is on the hit path
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ConfigError(f"cannot read {path}: it is not a regular file")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise ConfigError(f"cannot read {path}: it is larger than {limit >> 20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot parse {path}: it is not UTF-8 text") from None
+
+
 def read_json(path: str, limit: int, *, private: bool = True, settle: float = 1.0) -> object | None:
     """The JSON document in a file another tool rewrites in place (the AWS CLI truncates, then
     writes): a file that is there but empty or not JSON may be half-written, so it is read again,

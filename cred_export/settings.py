@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from cred_export import paths
+from cred_export import files, paths
 from cred_export.credentials import MIN_HANDOUT_SECONDS
 from cred_export.errors import ConfigError
 
@@ -72,20 +72,16 @@ def load_settings() -> Settings:
 
 
 def _read_toml(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except (FileNotFoundError, NotADirectoryError):
+    text = files.read_config(path)
+    if text is None:
         return None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
         import tomllib  # imported only when a config file exists
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot parse {path}: {exc}") from None
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 
 
@@ -52,6 +56,27 @@ def test_malformed_config_line_is_named_but_never_echoed(sandbox, sts):
 def test_non_utf8_config(sandbox, sts):
     (sandbox.home / ".aws" / "config").write_bytes(b"[profile a]\nregion = \xff\xfe\n")
     assert_one_line(sandbox.run("--profile", "a"), 2, "not UTF-8")
+
+
+@pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "CRED_EXPORT_CONFIG"])
+@pytest.mark.parametrize("kind", ["fifo", "endless", "oversized"])
+def test_a_config_file_that_is_no_file_or_too_big_is_one_line_at_once(sandbox, sts, tmp_path, variable, kind):
+    """A FIFO is never waited on, /dev/zero is never read to the end, 5 MiB is refused."""
+    profile = sandbox.role_chain(depth=1)
+    if kind == "fifo":
+        path = tmp_path / "config"
+        os.mkfifo(path)
+        expected = "it is not a regular file"
+    elif kind == "endless":
+        path, expected = Path("/dev/zero"), "it is not a regular file"
+    else:
+        path = tmp_path / "config"
+        path.write_text("# " + "x" * (5 << 20) + "\n")
+        expected = "it is larger than 4 MiB"
+    started = time.monotonic()
+    result = sandbox.run("--profile", profile, env={variable: str(path)}, timeout=30)
+    assert_one_line(result, 2, f"cannot read {path}: {expected}")
+    assert time.monotonic() - started < 20
 
 
 def test_role_without_a_source(sandbox, sts):
