@@ -207,7 +207,8 @@ def _load_token(scratch: Path, raw: bytes) -> None:
         assert token.start_url.rstrip("/") == _SSO.start_url
         assert isinstance(token.access_token, str) and token.access_token
         assert math.isfinite(token.seconds_left())
-        assert token.access_token not in repr(token)
+        if len(token.access_token) >= 8:  # a shorter one may be a piece of the expiry shown there
+            assert token.access_token not in repr(token)
         if token.can_refresh:
             assert token.refresh_token and token.client_id and token.client_secret
         tokens.save(_SSO, token)  # what was read can be written back and read the same
@@ -219,6 +220,8 @@ def _load_token(scratch: Path, raw: bytes) -> None:
 
 @FUZZ
 @given(document=json_object_with(_TOKEN_FIELDS))
+@example(document={"startUrl": "https://corp.awsapps.com/start", "expiresAt": "2000-01-01T00:00:00Z",
+                   "accessToken": "0"})  # fmt: skip
 def test_sso_token_files_load_or_are_absent(scratch, document):
     _load_token(scratch, json.dumps(document).encode())
 
