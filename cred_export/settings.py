@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from cred_export import files, paths
+from cred_export import files, paths, toml_table
 from cred_export.credentials import MIN_HANDOUT_SECONDS
 from cred_export.errors import ConfigError
 
@@ -73,16 +73,7 @@ def load_settings() -> Settings:
 
 def _read_toml(path: str) -> dict[str, Any] | None:
     text = files.read_config(path)
-    if text is None:
-        return None
-    try:
-        import tomllib  # imported only when a config file exists
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"cannot parse {path}: {exc}") from None
+    return None if text is None else toml_table.parse(text, path)
 
 
 def _merge_profiles(

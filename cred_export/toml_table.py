@@ -26,7 +26,7 @@ def render_table(name: str, values: dict[str, str | int], newline: str = "\n") -
 
 def with_table(text: str, name: str, values: dict[str, str | int], where: str) -> str:
     """`text` with table `name` replaced by `values` (appended when absent); checked by parsing."""
-    before = _parse(text, where)
+    before = parse(text, where)
     lines = text.splitlines(keepends=True)
     header = re.compile(rf"\s*\[\s*{re.escape(name)}\s*\]\s*(#.*)?\r?\n?")
     start = next((i for i, line in enumerate(lines) if header.fullmatch(line)), None)
@@ -41,7 +41,7 @@ def with_table(text: str, name: str, values: dict[str, str | int], where: str) -
         new_text = "".join(lines[:start]) + table + (newline if tail else "") + "".join(tail)
     refused = ConfigError(f"cannot set [{name}] in {where} by itself: edit that file by hand")
     try:
-        after = _parse(new_text, where)
+        after = parse(new_text, where)
     except ConfigError:
         raise refused from None
     if after != {**before, name: dict(values)}:
@@ -49,7 +49,8 @@ def with_table(text: str, name: str, values: dict[str, str | int], where: str) -
     return new_text
 
 
-def _parse(text: str, where: str) -> dict[str, Any]:
+def parse(text: str, where: str) -> dict[str, Any]:
+    """The TOML document in `text`; ConfigError naming `where` when it does not parse."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
