@@ -265,13 +265,24 @@ def _files_under(root: Path) -> list[tuple[Path, tuple[int, int, int]]]:
 
 
 def _read_for_scan(path: Path) -> str:
+    return _scan(path)[0]
+
+
+def _scan(path: Path) -> tuple[str, int | None]:
+    """A file's text and mode, both from one open handle; ("", None) when it is gone or not a file.
+
+    Other processes may still be running: a temporary file can be renamed away between
+    the directory walk and this read, and reading and checking through one handle keeps
+    the mode that of the text read.
+    """
     if not path.is_file():  # a FIFO a test put where a file belongs: opening it would block
-        return ""
+        return "", None
     try:
         with open(path, "rb") as handle:
-            return handle.read(_SCAN_LIMIT).decode("utf-8", "replace")
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            return handle.read(_SCAN_LIMIT).decode("utf-8", "replace"), mode
     except OSError:
-        return ""
+        return "", None
 
 
 def harvest_store_secrets(stores: list[Path]) -> None:
@@ -309,7 +320,7 @@ def is_key_id(value: str) -> bool:
 
 def assert_file_is_safe(path: Path, stores: list[Path]) -> None:
     """No secret outside the stores; inside them, secrets only in 0600 files in 0700 directories."""
-    text = _read_for_scan(path)
+    text, file_mode = _scan(path)
     held = [value for value in SEEN_SECRETS if value in text and not is_key_id(value)]
     if not held:
         return
@@ -318,7 +329,6 @@ def assert_file_is_safe(path: Path, stores: list[Path]) -> None:
         f"secret material in {path}: {len(held)} value(s), e.g. …{held[0][-4:]} ({len(held[0])} chars)"
     )
     if os.name == "posix":
-        file_mode = stat.S_IMODE(path.stat().st_mode)
         directory_mode = stat.S_IMODE(path.parent.stat().st_mode)
         assert file_mode == 0o600, f"{path} holds a secret with mode {oct(file_mode)}"
         assert directory_mode == 0o700, f"{path.parent} holds secrets with mode {oct(directory_mode)}"
