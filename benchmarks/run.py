@@ -74,8 +74,9 @@ BUDGETS = (
     Budget("login hit vs export hit (file store)", "login_hit_file", "hit_file", 1.2),
     Budget("bedrock-token hit vs export hit (file)", "token_hit_file", "hit_file", 1.5),
     Budget("login hit vs export hit (Secret Service)", "login_hit_secret_service", "hit_secret_service", 1.2),
-    Budget("bedrock-token hit vs export hit (Sec. Svc.)", "token_hit_secret_service", "hit_secret_service",
-           1.5),
+    Budget(
+        "bedrock-token hit vs export hit (Sec. Svc.)", "token_hit_secret_service", "hit_secret_service", 1.5
+    ),
     Budget("cache miss vs bare boto3 assume_role", "miss_assume_role", "bare_assume_role", 1.3),
 )
 # What Claude Code runs at every start besides the export, and what Claude Desktop's helper runs.
@@ -93,8 +94,12 @@ def main() -> int:
     parser.add_argument("--warmups", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument("--check", action="store_true", help="exit 2 when a budget is not met")
-    parser.add_argument("--bundle", metavar="PATH", type=Path,
-                        help="also time a one-dir bundle's cache hit (its directory or executable)")
+    parser.add_argument(
+        "--bundle",
+        metavar="PATH",
+        type=Path,
+        help="also time a one-dir bundle's cache hit (its directory or executable)",
+    )
     args = parser.parse_args()
     if args.runs < 1 or args.warmups < 0:
         parser.error("--runs must be at least 1 and --warmups at least 0")
@@ -203,8 +208,15 @@ def build_scenarios(
     ]
     if bundle is not None:
         bundle_box = sandbox(root, "bundle", proxy, 'cache = "file"\n')
-        scenarios.append(Scenario("hit_bundle_file", "cache hit, file store (bundle)",
-                                  [bundle, "--profile", PROFILE], bundle_box.env, 0))
+        scenarios.append(
+            Scenario(
+                "hit_bundle_file",
+                "cache hit, file store (bundle)",
+                [bundle, "--profile", PROFILE],
+                bundle_box.env,
+                0,
+            )
+        )
     if keyring_env is not None:
         keyring_box = sandbox(root, "keyring", proxy, None, keyring_env)  # default: keyring
         naive = "import keyring; keyring.get_password('cred-export','x')"
@@ -212,23 +224,51 @@ def build_scenarios(
         token_keyring_box = sandbox(root, "token-keyring", proxy, None, keyring_env)
         scenarios += [
             Scenario("hit_secret_service", "cache hit, Secret Service", export, keyring_box.env, 0),
-            Scenario("login_hit_secret_service", "login hit, Secret Service", [EXECUTABLE, *LOGIN],
-                     login_keyring_box.env, 0),
-            Scenario("token_hit_secret_service", "bedrock-token hit, Secret Service", [EXECUTABLE, *TOKEN],
-                     token_keyring_box.env, 0),
-            Scenario("keyring_naive", "python: keyring.get_password", [sys.executable, "-c", naive],
-                     keyring_box.env, 0),
+            Scenario(
+                "login_hit_secret_service",
+                "login hit, Secret Service",
+                [EXECUTABLE, *LOGIN],
+                login_keyring_box.env,
+                0,
+            ),
+            Scenario(
+                "token_hit_secret_service",
+                "bedrock-token hit, Secret Service",
+                [EXECUTABLE, *TOKEN],
+                token_keyring_box.env,
+                0,
+            ),
+            Scenario(
+                "keyring_naive",
+                "python: keyring.get_password",
+                [sys.executable, "-c", naive],
+                keyring_box.env,
+                0,
+            ),
         ]
         if bundle is not None:
             bundle_keyring_box = sandbox(root, "bundle-keyring", proxy, None, keyring_env)
-            scenarios.append(Scenario("hit_bundle_secret_service", "cache hit, Secret Service (bundle)",
-                                      [bundle, "--profile", PROFILE], bundle_keyring_box.env, 0))
+            scenarios.append(
+                Scenario(
+                    "hit_bundle_secret_service",
+                    "cache hit, Secret Service (bundle)",
+                    [bundle, "--profile", PROFILE],
+                    bundle_keyring_box.env,
+                    0,
+                )
+            )
     scenarios += [
         Scenario("miss_assume_role", "cache miss, 1 AssumeRole", export, miss_box.env, 1),
-        Scenario("bare_assume_role", "bare boto3 assume_role", [sys.executable, str(BARE_SCRIPT)],
-                 bare_env, 1),
-        Scenario("bare_assume_role_botocore", "bare botocore assume_role (info)",
-                 [sys.executable, str(BARE_SCRIPT)], {**bare_env, "BARE_CLIENT": "botocore"}, 1),
+        Scenario(
+            "bare_assume_role", "bare boto3 assume_role", [sys.executable, str(BARE_SCRIPT)], bare_env, 1
+        ),
+        Scenario(
+            "bare_assume_role_botocore",
+            "bare botocore assume_role (info)",
+            [sys.executable, str(BARE_SCRIPT)],
+            {**bare_env, "BARE_CLIENT": "botocore"},
+            1,
+        ),
     ]
     return scenarios
 
@@ -236,8 +276,13 @@ def build_scenarios(
 def run_once(scenario: Scenario, argv: list[str] | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(
-            argv or scenario.argv, env=scenario.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=RUN_TIMEOUT,
+            argv or scenario.argv,
+            env=scenario.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=RUN_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         raise BenchmarkError(f"{scenario.label}: no exit within {RUN_TIMEOUT:g} s") from None
@@ -256,8 +301,12 @@ class StsCounter:
         return calls
 
 
-def checked(scenario: Scenario, sts: StsCounter, completed: subprocess.CompletedProcess,
-            expect_calls: int | None = None) -> subprocess.CompletedProcess:
+def checked(
+    scenario: Scenario,
+    sts: StsCounter,
+    completed: subprocess.CompletedProcess,
+    expect_calls: int | None = None,
+) -> subprocess.CompletedProcess:
     """`completed`, after checking its exit code and the AssumeRole calls it made."""
     calls = sts.new_calls()
     if completed.returncode != 0:
@@ -291,8 +340,12 @@ def prepare(scenario: Scenario, sts: StsCounter, cred_exports: set[str]) -> None
     elif scenario.name == "keyring_naive":
         probe = "import keyring; print(type(keyring.get_keyring()).__module__)"
         backend = subprocess.run(
-            [sys.executable, "-c", probe], env=scenario.env, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=RUN_TIMEOUT,
+            [sys.executable, "-c", probe],
+            env=scenario.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
         )
         if backend.stdout.strip() != "keyring.backends.SecretService":
             found = backend.stdout.strip() or backend.stderr.strip()
@@ -309,8 +362,10 @@ def measure(scenarios: list[Scenario], sts: StsCounter, runs: int, warmups: int)
             checked(scenario, sts, completed)
             if completed.stderr and scenario.name not in warned:
                 warned.add(scenario.name)
-                print(f"note: {scenario.label} wrote to stderr: {completed.stderr.strip()[:300]}",
-                      file=sys.stderr)
+                print(
+                    f"note: {scenario.label} wrote to stderr: {completed.stderr.strip()[:300]}",
+                    file=sys.stderr,
+                )
             if round_ >= warmups:
                 scenario.samples.append(elapsed)
 
@@ -332,13 +387,14 @@ def judge(results: dict[str, Scenario]) -> list[dict]:
 
 def report(scenarios: list[Scenario], verdicts: list[dict], note: str | None, args) -> None:  # type: ignore[no-untyped-def]
     base = scenarios[0].median_ms
-    print(f"cred-export benchmark: median of {args.runs} runs after {args.warmups} warm-ups, "
-          f"Python {platform.python_version()} on {platform.machine()} {platform.system()}")
+    print(
+        f"cred-export benchmark: median of {args.runs} runs after {args.warmups} warm-ups, "
+        f"Python {platform.python_version()} on {platform.machine()} {platform.system()}"
+    )
     print()
     print(f"{'scenario':<36} {'median ms':>10} {'min ms':>8} {'x pass':>8}")
     for s in scenarios:
-        print(f"{s.label:<36} {s.median_ms:>10.1f} {min(s.samples) * 1000:>8.1f} "
-              f"{s.median_ms / base:>8.2f}")
+        print(f"{s.label:<36} {s.median_ms:>10.1f} {min(s.samples) * 1000:>8.1f} {s.median_ms / base:>8.2f}")
     if note:
         print(f"({note})")
     print()
@@ -349,8 +405,13 @@ def report(scenarios: list[Scenario], verdicts: list[dict], note: str | None, ar
         print(f"{v['budget']:<46} {v['limit']:>6.2f}x {actual:>8}  {result}")
 
 
-def write_json(path: Path, scenarios: list[Scenario], verdicts: list[dict], note: str | None,  # type: ignore[no-untyped-def]
-               args) -> None:
+def write_json(
+    path: Path,
+    scenarios: list[Scenario],
+    verdicts: list[dict],
+    note: str | None,  # type: ignore[no-untyped-def]
+    args,
+) -> None:
     base = scenarios[0].median_ms
     document = {
         "runs": args.runs,

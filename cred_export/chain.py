@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cred_export import log
-from cred_export.aws_config import AwsConfig
-from cred_export.cache_key import digest
+from cred_export.aws.config import AwsConfig
 from cred_export.credentials import LATEST_TIME, Credentials, Keys, mask
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.sources import botocore_profile, environment, registry, static
 from cred_export.sources.base import AWS_CONFIG, SETTINGS, Candidate, Root
 from cred_export.stores.base import Store
+from cred_export.stores.cache_key import digest
 
 # Claude Code's own assumption for credentials without an expiry.
 UNKNOWN_EXPIRY_SECONDS = 3600
@@ -80,7 +80,7 @@ class Chain:
 
     def fetch(self, root_keys: Keys) -> Credentials:
         """Session credentials for the profile, starting from the root's credentials."""
-        from cred_export import sts
+        from cred_export.aws import sts
 
         keys = root_keys
         if not self.roles and keys.session_token is None:

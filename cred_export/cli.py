@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from cred_export import __version__, log, tracebacks
+from cred_export import __version__, log
 from cred_export.commands.bedrock_token import bedrock_token
 from cred_export.commands.clear import clear
 from cred_export.commands.client_secret import client_secret
@@ -20,10 +20,11 @@ from cred_export.commands.options import debug_option
 from cred_export.commands.setup import setup
 from cred_export.commands.status import status
 from cred_export.errors import EXIT_CONFIG, EXIT_UNEXPECTED, CredExportError
+from cred_export.fast.invocation import HitNotes
 from cred_export.files import WriteFailed
-from cred_export.request import HitNotes
 from cred_export.stores import StoreUnavailable
-from cred_export.text import describe_exception
+from cred_export.util import tracebacks
+from cred_export.util.text import describe_exception
 
 # The export's own options, which may come before the command name (`cred-export -p P status`).
 _EXPORT_VALUE_OPTIONS = ("--profile", "-p", "--format", "-f")

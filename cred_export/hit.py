@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 
-from cred_export import log, memo, record, stores
+from cred_export import log, stores
 from cred_export.credentials import Credentials, mask
-from cred_export.render import render, render_token, still_valid
-from cred_export.request import BEDROCK_TOKEN, EXPORT, LOGIN, HitNotes, Request
-from cred_export.token_record import BedrockToken
+from cred_export.fast import memo, record
+from cred_export.fast.invocation import BEDROCK_TOKEN, EXPORT, LOGIN, HitNotes, Request
+from cred_export.fast.render import render, render_token, still_valid
+from cred_export.fast.token_record import BedrockToken
 
 
 def answer(request: Request, notes: HitNotes) -> str | None:

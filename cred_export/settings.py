@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from cred_export import files, paths, toml_table
+from cred_export import files, paths
 from cred_export.credentials import MIN_HANDOUT_SECONDS
 from cred_export.errors import ConfigError
+from cred_export.util import toml_table
 
 CACHE_MODES = ("keyring", "file", "none")
 LOGIN_FROM_EXPORT = ("never", "auto")
@@ -28,7 +29,7 @@ class Settings:
     sources: tuple[str, ...] = field(default=(), compare=False)
     cache_set_in: str | None = field(default=None, compare=False)  # where `cache` was set, if anywhere
     # `[claude_desktop]`: the profile and region Claude Desktop's helper serves (merged key by key;
-    # checked by cred_export/claude_desktop.py).
+    # checked by cred_export/claude/desktop.py).
     claude_desktop: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -40,6 +40,13 @@ MODULES = {
     "cache_key": UNIT / "test_cache_key.py",
 }
 PACKAGE = "cred_export"
+# module → where it lives in the package.
+LOCATIONS = {
+    "credentials": "credentials",
+    "renewal": "renew.renewal",
+    "memo": "fast.memo",
+    "cache_key": "stores.cache_key",
+}
 CHILD_SECONDS = 30  # a mutant that makes a test hang is killed by this
 MIN_SCORE = 90.0
 
@@ -201,21 +208,28 @@ def mutated(tree: ast.AST, mutant: Mutant) -> ast.Module:
 
 def _install(module: str, code: object) -> None:
     """Put the mutated module in place of the real one, in this (child) process."""
+    import importlib
     import types
 
     import cred_export
 
-    name = f"{PACKAGE}.{module}"
+    name = f"{PACKAGE}.{LOCATIONS[module]}"
     for loaded in [m for m in sys.modules if m.startswith(PACKAGE + ".")]:
         del sys.modules[loaded]
         if loaded.count(".") == 1 and hasattr(cred_export, loaded.split(".")[1]):
             delattr(cred_export, loaded.split(".")[1])
+    parent_name, _, leaf = name.rpartition(".")
+    parent = importlib.import_module(parent_name)
     replacement = types.ModuleType(name)
-    replacement.__file__ = str(ROOT / PACKAGE / f"{module}.py")
-    replacement.__package__ = PACKAGE
+    replacement.__file__ = str(_source(module))
+    replacement.__package__ = parent_name
     sys.modules[name] = replacement
     exec(code, replacement.__dict__)  # the mutant
-    setattr(cred_export, module, replacement)
+    setattr(parent, leaf, replacement)
+
+
+def _source(module: str) -> Path:
+    return ROOT / PACKAGE / (LOCATIONS[module].replace(".", "/") + ".py")
 
 
 def _run_child(module: str, code: object | None, tests: Path) -> tuple[int, int]:
@@ -267,7 +281,7 @@ def _warm_up() -> None:
 
 def run(selected: list[str], jobs: int, verbose: bool) -> bool:
     _warm_up()
-    trees = {m: ast.parse((ROOT / PACKAGE / f"{m}.py").read_text(), f"{m}.py") for m in selected}
+    trees = {m: ast.parse(_source(m).read_text(), f"{m}.py") for m in selected}
     for module in selected:  # the tests must pass before any mutant can be judged
         pid, reader = _run_child(module, None, MODULES[module])
         _first_failure(reader)
@@ -281,7 +295,7 @@ def run(selected: list[str], jobs: int, verbose: bool) -> bool:
     while pending or running:
         while pending and len(running) < jobs:
             mutant, tests = pending.pop(0)
-            source = str(ROOT / PACKAGE / f"{mutant.module}.py")
+            source = str(_source(mutant.module))
             code = compile(mutated(trees[mutant.module], mutant), source, "exec")
             pid, reader = _run_child(mutant.module, code, tests)
             running[pid] = (mutant, tests, reader)

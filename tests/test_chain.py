@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.chain import resolve_chain
 from cred_export.errors import ConfigError
 from cred_export.sources import registry

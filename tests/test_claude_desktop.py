@@ -756,7 +756,7 @@ def test_doctor_warns_when_claude_desktops_configuration_disagrees(sandbox, sts,
     ("lifetime", "ttl"), [(120, 60), (900, 300), (3600, 1200), (3700, 1200), (7200, 2400), (43200, 3600)]
 )
 def test_the_ttl_is_a_third_of_the_lifetime_in_whole_minutes_up_to_an_hour(lifetime, ttl):
-    from cred_export.claude_desktop import ttl_for
+    from cred_export.claude.desktop import ttl_for
 
     assert ttl_for(lifetime) == ttl
 
@@ -777,14 +777,14 @@ def test_the_ttl_is_a_third_of_the_lifetime_in_whole_minutes_up_to_an_hour(lifet
     ],
 )
 def test_one_table_is_set_and_the_rest_kept(text, expected):
-    from cred_export.toml_table import with_table
+    from cred_export.util.toml_table import with_table
 
     assert with_table(text, "claude_desktop", {"profile": "p", "ttl_seconds": 60}, "f") == expected
 
 
 def test_a_table_a_text_edit_cannot_reach_is_refused():
     from cred_export.errors import ConfigError
-    from cred_export.toml_table import with_table
+    from cred_export.util.toml_table import with_table
 
     for text in ('claude_desktop = { profile = "x" }\n', "not toml ["):
         with pytest.raises(ConfigError):
@@ -792,7 +792,7 @@ def test_a_table_a_text_edit_cannot_reach_is_refused():
 
 
 def test_strings_are_escaped_for_toml():
-    from cred_export.toml_table import render_table
+    from cred_export.util.toml_table import render_table
 
     text = render_table("t", {"profile": 'a"b\\c\u00e9'})
     assert tomllib.loads(text) == {"t": {"profile": 'a"b\\c\u00e9'}}
@@ -800,7 +800,7 @@ def test_strings_are_escaped_for_toml():
 
 def test_at_least_raises_every_point_of_the_renewal_window():
     from cred_export.credentials import Credentials
-    from cred_export.refresh import CachedCredentials
+    from cred_export.renew.cached_credentials import CachedCredentials
     from cred_export.settings import Settings
 
     now = time.time()

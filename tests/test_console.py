@@ -392,8 +392,8 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
 
 def test_renewal_goes_to_the_sessions_sign_in_region_else_botocores(monkeypatch, tmp_path):
     """In process: which region the signin client is made for (the endpoint override hides it)."""
-    from cred_export.signin import cache, service
-    from cred_export.signin import session as console
+    from cred_export.console import cache, service
+    from cred_export.console import session as console
 
     asked: list[str | None] = []
 

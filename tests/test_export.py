@@ -226,7 +226,7 @@ def test_mfa_session_in_the_cache_is_used_for_the_chain(sandbox, sts, tmp_path):
     seed = tmp_path / "seed.py"
     seed.write_text(
         "import time\n"
-        "from cred_export.aws_config import load_aws_config\n"
+        "from cred_export.aws.config import load_aws_config\n"
         "from cred_export.chain import resolve_chain\n"
         "from cred_export.credentials import Credentials\n"
         "from cred_export.stores.file_store import FileStore\n"

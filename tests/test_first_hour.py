@@ -541,7 +541,7 @@ def test_a_failed_write_names_the_file_not_its_temp_file(tmp_path):  # type: ign
 
 
 def test_an_unexpected_error_shows_its_message_but_no_secret() -> None:
-    from cred_export.text import describe_exception
+    from cred_export.util.text import describe_exception
 
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     shown = describe_exception(

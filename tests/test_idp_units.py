@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from harness.loopback import LoopbackServer
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.idp.federation import session_name
 from cred_export.idp.id_token import validate

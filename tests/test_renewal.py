@@ -16,10 +16,10 @@ from typing import ClassVar
 
 import pytest
 
-from cred_export import refresh, renewal
 from cred_export.credentials import GRACE_SECONDS, MIN_HANDOUT_SECONDS, Credentials
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
-from cred_export.lock import KeyLock
+from cred_export.renew import cached_credentials, renewal
+from cred_export.renew.lock import KeyLock
 from cred_export.settings import Settings
 from cred_export.stores import StoreUnavailable
 
@@ -217,7 +217,7 @@ def test_concurrent_threads_renew_once_through_the_real_lock(tmp_path, monkeypat
     assert item.renewals == 1
 
 
-# --- refresh.obtain: the policy for cached AWS credentials ---------------------------------------
+# --- cached_credentials.obtain: the policy for cached AWS credentials ---------------------------------------
 
 
 class DictStore:
@@ -265,7 +265,10 @@ def test_refresh_hands_out_fresh_cached_credentials_without_fetching(cache_dir):
     store = DictStore()
     store.entries["k"] = cached = creds(3000)
     fetched = []
-    assert refresh.obtain(store, "k", Settings(), lambda: fetched.append(1) or creds(3600), "p") == cached
+    assert (
+        cached_credentials.obtain(store, "k", Settings(), lambda: fetched.append(1) or creds(3600), "p")
+        == cached
+    )
     assert fetched == []
 
 
@@ -273,13 +276,13 @@ def test_refresh_fetches_and_caches_inside_the_refresh_window(cache_dir):
     store = DictStore()
     store.entries["k"] = creds(MIN_HANDOUT_SECONDS + 60)
     fresh = creds(3600)
-    assert refresh.obtain(store, "k", Settings(), lambda: fresh, "p") == fresh
+    assert cached_credentials.obtain(store, "k", Settings(), lambda: fresh, "p") == fresh
     assert store.entries["k"] == fresh
 
 
 def test_refresh_refuses_credentials_already_expired_by_this_clock(cache_dir):
     with pytest.raises(UpstreamError, match="check the system clock"):
-        refresh.obtain(DictStore(), "k", Settings(), lambda: creds(-60), "p")
+        cached_credentials.obtain(DictStore(), "k", Settings(), lambda: creds(-60), "p")
 
 
 def test_refresh_serves_a_still_valid_entry_when_the_fetch_fails_unless_grace_is_off(cache_dir, capsys):
@@ -289,16 +292,18 @@ def test_refresh_serves_a_still_valid_entry_when_the_fetch_fails_unless_grace_is
     def down() -> Credentials:
         raise UpstreamError("STS AssumeRole failed")
 
-    assert refresh.obtain(store, "k", Settings(), down, "p") == cached
+    assert cached_credentials.obtain(store, "k", Settings(), down, "p") == cached
     assert "using cached credentials that expire in 8 min" in capsys.readouterr().err
     with pytest.raises(UpstreamError):
-        refresh.obtain(store, "k", Settings(), down, "p", grace=False)
+        cached_credentials.obtain(store, "k", Settings(), down, "p", grace=False)
 
 
 def test_refresh_survives_a_store_that_cannot_be_read_or_written(cache_dir, capsys):
     fresh = creds(3600)
-    assert refresh.obtain(DictStore(fail_reads=True), "k", Settings(), lambda: fresh, "p") == fresh
-    assert refresh.obtain(DictStore(fail_writes=True), "k", Settings(), lambda: fresh, "p") == fresh
+    assert cached_credentials.obtain(DictStore(fail_reads=True), "k", Settings(), lambda: fresh, "p") == fresh
+    assert (
+        cached_credentials.obtain(DictStore(fail_writes=True), "k", Settings(), lambda: fresh, "p") == fresh
+    )
     err = capsys.readouterr().err
     assert "could not read the cache" in err and "could not cache the credentials" in err
 
@@ -332,18 +337,18 @@ def test_a_900_second_credential_is_served_from_the_cache_for_the_first_half_of_
         return fetched[-1]
 
     for _ in range(10):
-        refresh.obtain(store, "k", Settings(), fetch, "p")
+        cached_credentials.obtain(store, "k", Settings(), fetch, "p")
     assert len(fetched) == 1
     store.entries["k"] = creds(451, 900)  # just inside the first half: still a hit
-    refresh.obtain(store, "k", Settings(), fetch, "p")
+    cached_credentials.obtain(store, "k", Settings(), fetch, "p")
     assert len(fetched) == 1
     store.entries["k"] = creds(449, 900)  # the second half: refreshed
-    refresh.obtain(store, "k", Settings(), fetch, "p")
+    cached_credentials.obtain(store, "k", Settings(), fetch, "p")
     assert len(fetched) == 2
 
 
 def test_a_fresh_short_lived_credential_does_not_warn_about_the_clock(cache_dir, capsys):
-    refresh.obtain(DictStore(), "k", Settings(), lambda: creds(900, 900), "p")
+    cached_credentials.obtain(DictStore(), "k", Settings(), lambda: creds(900, 900), "p")
     assert "clock" not in capsys.readouterr().err
 
 
@@ -360,7 +365,8 @@ def test_concurrent_cold_callers_fetch_short_lived_credentials_once(cache_dir):
             return fetched[-1]
 
     threads = [
-        threading.Thread(target=refresh.obtain, args=(store, "k", Settings(), fetch, "p")) for _ in range(8)
+        threading.Thread(target=cached_credentials.obtain, args=(store, "k", Settings(), fetch, "p"))
+        for _ in range(8)
     ]
     for thread in threads:
         thread.start()

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import keyring.core
 import pytest
 
-from cred_export import record, stores
+from cred_export import stores
 from cred_export.credentials import Credentials
-from cred_export.memo import Memo
+from cred_export.fast import record
+from cred_export.fast.memo import Memo
 from cred_export.stores.base import Store
 from cred_export.stores.fallback_store import FallbackFileStore
 from cred_export.stores.file_store import FileStore

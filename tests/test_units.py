@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from cred_export import memo, record
 from cred_export.credentials import Credentials
-from cred_export.render import render
-from cred_export.request import parse_request
+from cred_export.fast import memo, record
+from cred_export.fast.invocation import parse_request
+from cred_export.fast.render import render
 from cred_export.stores import chunks
 
 CREDS = Credentials("ASIAEXAMPLE000000001", "se/cr+et", "to+ken/==", 1_900_000_000)

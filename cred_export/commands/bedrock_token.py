@@ -7,8 +7,8 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.render import TOKEN_FORMATS, render_token
-from cred_export.request import choose_profile
+from cred_export.fast.invocation import choose_profile
+from cred_export.fast.render import TOKEN_FORMATS, render_token
 
 
 @click.command("bedrock-token")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.request import choose_profile
+from cred_export.fast.invocation import choose_profile
 
 
 @click.command("client-secret")

@@ -7,8 +7,8 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.render import FORMATS, render
-from cred_export.request import HitNotes, choose_profile
+from cred_export.fast.invocation import HitNotes, choose_profile
+from cred_export.fast.render import FORMATS, render
 
 
 @click.command()

@@ -36,8 +36,8 @@ def iam_policy(
     """Print the IAM policy Claude Code needs on Amazon Bedrock (JSON, on stdout)."""
     import json
 
+    from cred_export.claude.iam_policy import build_policy
     from cred_export.errors import ConfigError
-    from cred_export.iam_policy import build_policy
 
     if all_providers and models:
         raise ConfigError("--all-providers widens the policy when no --model is given; use one or the other")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.request import LOGIN_TIMEOUTS, choose_profile
+from cred_export.fast.invocation import LOGIN_TIMEOUTS, choose_profile
 
 
 @click.command()
@@ -31,8 +31,8 @@ from cred_export.request import LOGIN_TIMEOUTS, choose_profile
 @debug_option
 def login(profile: str | None, flow: str | None, timeout: float | None) -> None:
     """Sign in for a profile and cache its credentials (what awsAuthRefresh runs)."""
-    from cred_export.children import detach_stdin
     from cred_export.flows.login import login as run_login
+    from cred_export.util.subprocesses import detach_stdin
 
     detach_stdin()
     run_login(*choose_profile(profile), flow=flow or "auto", timeout=timeout, out=sys.stdout)

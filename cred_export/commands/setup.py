@@ -74,8 +74,8 @@ def claude(
     dry_run: bool,
 ) -> None:
     """Merge cred-export's hooks into Claude Code's user settings (~/.claude/settings.json)."""
-    from cred_export.claude_setup import Wiring, executable_path, model_warning, region_for
-    from cred_export.request import choose_profile
+    from cred_export.claude.setup import Wiring, executable_path, model_warning, region_for
+    from cred_export.fast.invocation import choose_profile
 
     _check_flags(managed, output, dry_run)
     profile, region, kept, last_resort_region = _keep_configured(profile, region, managed, output)
@@ -122,8 +122,8 @@ def _keep_configured(
     region, a note saying what was kept ("" for nothing) and that last-resort region."""
     import os
 
-    from cred_export.claude_code import user_settings_path
-    from cred_export.claude_setup import configured
+    from cred_export.claude.code import user_settings_path
+    from cred_export.claude.setup import configured
 
     # User settings, or a managed document being rewritten; nothing to keep when it is printed.
     path = user_settings_path() if not managed else Path(output) if output else None
@@ -157,7 +157,7 @@ def _check_profile(name: str, *, lenient: bool) -> str | None:
 
     The hooks always name the profile, so it is resolved as a named profile.
     """
-    from cred_export.aws_config import load_aws_config
+    from cred_export.aws.config import load_aws_config
     from cred_export.errors import ConfigError
     from cred_export.flows.export import resolve
     from cred_export.settings import load_settings
@@ -174,8 +174,9 @@ def _check_profile(name: str, *, lenient: bool) -> str | None:
 def _update_user_settings(document: dict[str, Any], profile: str, dry_run: bool, kept: str) -> None:
     import os
 
-    from cred_export import claude_setup, files
-    from cred_export.claude_code import user_settings_path
+    from cred_export import files
+    from cred_export.claude import setup as claude_setup
+    from cred_export.claude.code import user_settings_path
     from cred_export.errors import ConfigError
 
     path = user_settings_path()
@@ -207,7 +208,7 @@ def _update_user_settings(document: dict[str, Any], profile: str, dry_run: bool,
 
 def _warn_if_overridden(document: dict[str, Any]) -> None:
     """Managed or project settings that set a hook differently win over user settings: say so."""
-    from cred_export.claude_code import HOOKS, effective
+    from cred_export.claude.code import HOOKS, effective
 
     for key in HOOKS:
         found = effective(key)
@@ -220,8 +221,8 @@ def _warn_if_overridden(document: dict[str, Any]) -> None:
 def _emit_managed(document: dict[str, Any], output: str | None, kept: str) -> None:
     import json
 
-    from cred_export.claude_code import MANAGED_SETTINGS_PATHS
-    from cred_export.claude_setup import file_mode
+    from cred_export.claude.code import MANAGED_SETTINGS_PATHS
+    from cred_export.claude.setup import file_mode
     from cred_export.errors import ConfigError
     from cred_export.files import write_atomic
 

@@ -18,7 +18,7 @@ import click
 from cred_export.commands.options import debug_option
 
 if TYPE_CHECKING:
-    from cred_export.claude_desktop import HelperChoice
+    from cred_export.claude.desktop import HelperChoice
 
 FORMATS = ("mobileconfig", "reg", "toml")
 
@@ -71,9 +71,9 @@ def claude_desktop(
     dry_run: bool,
 ) -> None:
     """Make cred-export Claude Desktop's credential helper for Amazon Bedrock."""
-    from cred_export.claude_desktop import HelperChoice
-    from cred_export.claude_setup import executable_path, region_for
-    from cred_export.request import choose_profile
+    from cred_export.claude.desktop import HelperChoice
+    from cred_export.claude.setup import executable_path, region_for
+    from cred_export.fast.invocation import choose_profile
 
     _check_flags(managed, fmt, output, dry_run)
     name, _named = choose_profile(profile)
@@ -105,8 +105,8 @@ def _profile_facts(name: str, *, lenient: bool) -> tuple[int, str | None]:
     """How long the profile's credentials last, and its `region`; a profile that does not
     resolve fails (only a warning for --managed: it may exist only on the laptops)."""
     from cred_export import log
-    from cred_export.aws_config import load_aws_config
-    from cred_export.claude_desktop import DEFAULT_LIFETIME_SECONDS
+    from cred_export.aws.config import load_aws_config
+    from cred_export.claude.desktop import DEFAULT_LIFETIME_SECONDS
     from cred_export.errors import ConfigError
     from cred_export.flows.desktop_token import credentials_lifetime
     from cred_export.flows.export import resolve
@@ -127,7 +127,7 @@ def _profile_facts(name: str, *, lenient: bool) -> tuple[int, str | None]:
 
 def _ttl(option: int | None, lifetime: int) -> int:
     from cred_export import log
-    from cred_export.claude_desktop import TTL_MARGIN_SECONDS, ttl_for
+    from cred_export.claude.desktop import TTL_MARGIN_SECONDS, ttl_for
 
     if option is None:
         return ttl_for(lifetime)
@@ -140,8 +140,9 @@ def _ttl(option: int | None, lifetime: int) -> int:
 
 
 def _emit_managed(choice: HelperChoice, executable: str | None, fmt: str, output: str | None) -> None:
-    from cred_export import claude_desktop, paths
-    from cred_export.claude_setup import file_mode
+    from cred_export import paths
+    from cred_export.claude import desktop as claude_desktop
+    from cred_export.claude.setup import file_mode
     from cred_export.errors import ConfigError
     from cred_export.files import write_atomic
 
@@ -176,9 +177,10 @@ def _emit_managed(choice: HelperChoice, executable: str | None, fmt: str, output
 
 
 def _configure_user(choice: HelperChoice, executable: str, dry_run: bool) -> None:
-    from cred_export import claude_desktop, paths
-    from cred_export.claude_setup import unified_diff
-    from cred_export.toml_table import with_table
+    from cred_export import paths
+    from cred_export.claude import desktop as claude_desktop
+    from cred_export.claude.setup import unified_diff
+    from cred_export.util.toml_table import with_table
 
     settings_path = Path(paths.user_config_file())
     old_settings = _read_text(settings_path)
@@ -220,7 +222,7 @@ def _read_text(path: Path) -> str:
 
 def _write(path: Path, text: str) -> None:
     """Settings, not secrets: the file keeps its mode (0644 when new), written atomically."""
-    from cred_export.claude_setup import file_mode
+    from cred_export.claude.setup import file_mode
     from cred_export.errors import ConfigError
     from cred_export.files import write_atomic
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from cred_export.commands.options import debug_option
-from cred_export.text import time_left
+from cred_export.util.text import time_left
 
 
 @click.command()
@@ -18,7 +18,7 @@ from cred_export.text import time_left
 @debug_option
 def status(profile: str | None, as_json: bool) -> None:
     """Show profiles: chain, cached credentials, sign-in sessions. No network, no secrets."""
-    from cred_export.aws_config import load_aws_config
+    from cred_export.aws.config import load_aws_config
     from cred_export.chain import resolve_chain
     from cred_export.errors import CredExportError
     from cred_export.flows.status import describe

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ProfileNotFound
 
-from cred_export.aws import CLIENT_CONFIG, UNSIGNED_CONFIG, botocore_session
+from cred_export.aws.clients import CLIENT_CONFIG, UNSIGNED_CONFIG, botocore_session
 from cred_export.credentials import Credentials
 
 

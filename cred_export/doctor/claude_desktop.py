@@ -14,14 +14,15 @@ import subprocess
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from cred_export import claude_desktop, installed
-from cred_export.children import child_environment
-from cred_export.claude_desktop import HelperChoice
+from cred_export.claude import desktop as claude_desktop
+from cred_export.claude import installed
+from cred_export.claude.desktop import HelperChoice
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, warn
 from cred_export.errors import EXIT_LOGIN_REQUIRED, ConfigError
 from cred_export.settings import load_settings
-from cred_export.text import first_line
+from cred_export.util.subprocesses import child_environment
+from cred_export.util.text import first_line
 
 CHECK = "desktop"
 KEY_PREFIX = "bedrock-api-key-"

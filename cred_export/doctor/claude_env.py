@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from cred_export import claude_code, paths
+from cred_export import paths
+from cred_export.claude import code as claude_code
 from cred_export.errors import ConfigError
 
 

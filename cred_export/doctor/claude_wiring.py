@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from cred_export import claude_code
+from cred_export.claude import code as claude_code
 from cred_export.doctor import claude_env, hooks
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context

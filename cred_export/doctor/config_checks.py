@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from cred_export import paths
-from cred_export.aws_config import load_aws_config
+from cred_export.aws.config import load_aws_config
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.chain import Chain
 from cred_export.credentials import Credentials
 from cred_export.settings import Settings

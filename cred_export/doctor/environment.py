@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from cred_export import http
 from cred_export.doctor import claude_env, hooks
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, warn
+from cred_export.util import http
 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy")
 _KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

@@ -7,7 +7,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from cred_export import claude_code, claude_setup
+from cred_export.claude import code as claude_code
+from cred_export.claude import setup as claude_setup
 
 _EXECUTABLE_NAMES = ("cred-export", "cred-export.exe")
 _SECRET_ASSIGNMENT = re.compile(r"(?i)\b([A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)[A-Z0-9_]*=)(\S+)")

@@ -8,11 +8,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cred_export.aws import error_code, error_message
+from cred_export.aws.clients import error_code, error_message
 from cred_export.doctor.aws_clients import signed_client
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip
-from cred_export.text import first_line
+from cred_export.util.text import first_line
 
 
 def check_identity(ctx: Context) -> Check:

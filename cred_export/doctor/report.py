@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cred_export.text import printable
+from cred_export.util.text import printable
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 VERDICTS = (OK, WARN, FAIL, SKIP)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cred_export import deadline, tracebacks
 from cred_export.doctor import profile_choice
 from cred_export.doctor.bedrock import check_bedrock
 from cred_export.doctor.claude_desktop import check_claude_desktop
@@ -20,7 +19,8 @@ from cred_export.doctor.region import check_region
 from cred_export.doctor.report import CHECK_IDS, Check, Report, fail
 from cred_export.doctor.startup import check_startup
 from cred_export.doctor.store_checks import check_cache, check_keyring
-from cred_export.text import describe_exception
+from cred_export.util import deadline, tracebacks
+from cred_export.util.text import describe_exception
 
 CHECKS: tuple[tuple[str, Callable[[Context], Check]], ...] = (
     ("config", check_config),

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import time
 
-from cred_export import installed, stores
+from cred_export import stores
+from cred_export.claude import installed
 from cred_export.doctor import claude_env, hooks
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, ok, skip, warn

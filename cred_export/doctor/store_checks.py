@@ -14,7 +14,7 @@ from cred_export.flows.status import session_of
 from cred_export.stores import NONE, SECRET_SERVICE, StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store, file_store_chosen
-from cred_export.text import time_left
+from cred_export.util.text import time_left
 
 
 def check_keyring(ctx: Context) -> Check:

@@ -13,16 +13,16 @@ import time
 from datetime import timedelta
 
 from cred_export import log
-from cred_export.cache_key import bedrock_token_key
 from cred_export.chain import Chain
 from cred_export.credentials import Credentials
 from cred_export.errors import ConfigError
+from cred_export.fast.token_record import BedrockToken
 from cred_export.flows import export
 from cred_export.settings import Settings, load_settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
+from cred_export.stores.cache_key import bedrock_token_key
 from cred_export.stores.choose import choose_store
-from cred_export.token_record import BedrockToken
 
 MAX_LIFETIME = 12 * 3600  # what Bedrock accepts
 

@@ -7,11 +7,11 @@ import shutil
 from collections.abc import Callable
 
 from cred_export import files, paths
-from cred_export.aws_config import load_aws_config
+from cred_export.aws.config import load_aws_config
 from cred_export.chain import resolve_chain
 from cred_export.errors import ConfigError, CredExportError
 from cred_export.flows import bedrock_token
-from cred_export.lock import holding_file
+from cred_export.renew.lock import holding_file
 from cred_export.settings import load_settings
 from cred_export.stores.choose import every_store
 

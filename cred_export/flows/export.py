@@ -8,19 +8,22 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from cred_export import children, deadline, files, log, memo, refresh
-from cred_export.aws_config import load_aws_config
-from cred_export.cache_key import bedrock_token_key
+from cred_export import files, log
+from cred_export.aws.config import load_aws_config
 from cred_export.chain import Chain, resolve_chain
 from cred_export.credentials import Credentials, Keys
 from cred_export.errors import ConfigError, LoginRequired
+from cred_export.fast import memo
 from cred_export.flows import mfa
+from cred_export.renew import cached_credentials
 from cred_export.settings import Settings, load_settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
+from cred_export.stores.cache_key import bedrock_token_key
 from cred_export.stores.choose import choose_store
 from cred_export.stores.file_store import FileStore
 from cred_export.stores.null_store import NullStore
+from cred_export.util import deadline, subprocesses
 
 # After a keyring failure, how long the hit path keeps to the file store before trying again.
 KEYRING_RETRY_SECONDS = 300
@@ -54,7 +57,7 @@ def export(
     key = chain.cache_key()
     _remember(fingerprint, key, store, settings, profile_region(profile, settings))
     _adopt_fallback_entries(store, chain)
-    children.detach_stdin()
+    subprocesses.detach_stdin()
 
     def fetch() -> Credentials:
         return _fetch(
@@ -62,7 +65,7 @@ def export(
         )
 
     with deadline.phase(deadline.EXPORT_SECONDS):
-        return refresh.obtain(store, key, settings, fetch, profile, grace=grace, at_least=at_least)
+        return cached_credentials.obtain(store, key, settings, fetch, profile, grace=grace, at_least=at_least)
 
 
 def resolve(profile: str, profile_named: bool, settings: Settings) -> Chain:

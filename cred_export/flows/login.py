@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from cred_export import deadline as network
 from cred_export.credentials import format_iso
 from cred_export.errors import LoginRequired, SignInNotCompleted
+from cred_export.fast.render import still_valid
 from cred_export.flows import export
-from cred_export.render import still_valid
 from cred_export.settings import load_settings
 from cred_export.stores.choose import choose_store
+from cred_export.util import deadline as network
 
 # How the sign-ins say that nobody completed them before the deadline.
 _TIMED_OUT = ("in time", "device code expired")

@@ -7,14 +7,15 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from cred_export import log, sts
+from cred_export import log
+from cred_export.aws import sts
 from cred_export.chain import Chain
-from cred_export.children import run_for_output
 from cred_export.credentials import Credentials, Keys
 from cred_export.errors import ConfigError, LoginRequired
 from cred_export.login import terminal
 from cred_export.sources.base import Session
 from cred_export.stores.base import Store
+from cred_export.util.subprocesses import run_for_output
 
 MFA_SESSION_SECONDS = 12 * 3600
 

@@ -10,11 +10,11 @@ import re
 from typing import Any
 
 from cred_export import log
-from cred_export.aws import aws_errors, call_with_duration_fallback, unsigned_client
+from cred_export.aws.clients import aws_errors, call_with_duration_fallback, unsigned_client
+from cred_export.aws.sts import keys_from_sts
 from cred_export.credentials import Keys
 from cred_export.idp.oidc_session import IdToken
 from cred_export.idp.profiles import OidcProfile
-from cred_export.sts import keys_from_sts
 
 
 def session_name(claims: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Validate an id_token before it is used: signature (provider's JWKS), iss, aud, exp, nonce.
 
-The key set is fetched through `cred_export.http`, like every other IdP call: bounded as a whole
+The key set is fetched through `cred_export.util.http`, like every other IdP call: bounded as a whole
 and capped in size (PyJWT's own fetcher bounds only each read and reads any size)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import jwt
 
-from cred_export import http
 from cred_export.errors import UpstreamError
 from cred_export.idp.oidc import Provider
+from cred_export.util import http
 
 LEEWAY_SECONDS = 60
 

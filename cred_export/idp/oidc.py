@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cred_export import http
 from cred_export.errors import LoginRequired, UpstreamError
 from cred_export.idp.profiles import OidcProfile
 from cred_export.login import device as device_grant
 from cred_export.login.device import DeviceAuthorization
+from cred_export.util import http
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _SAFE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")

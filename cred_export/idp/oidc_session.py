@@ -12,19 +12,21 @@ import secrets
 import time
 from typing import Any, TextIO
 
-from cred_export import http, log, renewal
-from cred_export.cache_key import digest
+from cred_export import log
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.idp import oidc
 from cred_export.idp.id_token import validate
 from cred_export.idp.profiles import OidcProfile
-from cred_export.jwt_claims import unverified_claims
 from cred_export.login.device import show_device_code, show_sign_in_url
 from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.login.pkce import pkce_pair
+from cred_export.renew import renewal
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
+from cred_export.stores.cache_key import digest
+from cred_export.util import http
+from cred_export.util.jwt_claims import unverified_claims
 
 MIN_ID_TOKEN_SECONDS = 120  # STS must still accept it when the call arrives
 WINDOW = renewal.Window(refresh_ahead=MIN_ID_TOKEN_SECONDS, min_handout=MIN_ID_TOKEN_SECONDS)

@@ -30,7 +30,7 @@ class OidcProfile:
     identity_pool_id: str | None
     region: str | None
     authorize_parameters: tuple[tuple[str, str], ...] = field(default=())
-    ca_bundle: str | None = None  # the CA bundle to trust for this provider (see cred_export.http)
+    ca_bundle: str | None = None  # the CA bundle to trust for this provider (see cred_export.util.http)
 
     @property
     def cognito_provider(self) -> str:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 
-from cred_export.children import run_for_output
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.idp.profiles import SamlProfile
+from cred_export.util.subprocesses import run_for_output
 
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 _SAML_NS = "{urn:oasis:names:tc:SAML:2.0:assertion}"
 
 
 def run_assertion_command(profile: SamlProfile, deadline: float) -> str:
-    """The base64 SAMLResponse the command prints (see cred_export.children for how it runs)."""
+    """The base64 SAMLResponse the command prints (see cred_export.util.subprocesses for how it runs)."""
     assertion = run_for_output(profile.assertion_command, "assertion_command", profile.name, deadline).strip()
     roles_in(assertion, profile.name)  # fail now, clearly, if it is not an assertion
     return assertion

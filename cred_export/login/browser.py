@@ -19,7 +19,7 @@ import sys
 import threading
 
 from cred_export import log
-from cred_export.children import child_environment
+from cred_export.util.subprocesses import child_environment
 
 # How long a command gets to fail (exit non-zero) before the next one is tried; one still
 # running then is taken to be the browser.
@@ -45,7 +45,7 @@ def open_browser(url: str) -> None:
     Only `https://` URLs are opened (`http://` on loopback addresses), never one that could be
     read as an option; on a daemon thread, so that the sign-in listens at once.
     """
-    from cred_export.http import is_safe_url
+    from cred_export.util.http import is_safe_url
 
     if not is_safe_url(url):
         log.debug("not opening a browser for a URL that is not https://")

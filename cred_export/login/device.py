@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
 from cred_export.errors import LoginRequired, UpstreamError
-from cred_export.http import is_safe_url
 from cred_export.login.browser import can_open_browser, open_browser
-from cred_export.text import first_line, printable
+from cred_export.util.http import is_safe_url
+from cred_export.util.text import first_line, printable
 
 T = TypeVar("T")
 PENDING, SLOW_DOWN = "authorization_pending", "slow_down"

@@ -9,8 +9,8 @@ from typing import TextIO, TypeVar
 
 from cred_export import log
 from cred_export.errors import LoginRequired
-from cred_export.lock import KeyLock
 from cred_export.login.browser import can_open_browser
+from cred_export.renew.lock import KeyLock
 
 SIGN_IN_LOCK = "interactive-sign-in"
 T = TypeVar("T")

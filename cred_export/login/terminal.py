@@ -11,12 +11,12 @@ import os
 import select
 import time
 
-from cred_export import children
+from cred_export.util import subprocesses
 
 
 def available() -> bool:
     """Whether a person could answer: started from a terminal, and it can still be opened."""
-    if not children.stdin_was_a_terminal():
+    if not subprocesses.stdin_was_a_terminal():
         return False
     try:
         os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
@@ -27,7 +27,7 @@ def available() -> bool:
 
 def ask(prompt: str, deadline: float) -> str | None:
     """A line typed on the controlling terminal (never stdin), or None without one or in time."""
-    if not children.stdin_was_a_terminal():
+    if not subprocesses.stdin_was_a_terminal():
         return None
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from cred_export import bounded, children, log
-from cred_export.aws_config import SECRET_KEYS, AwsConfig
+from cred_export import log
+from cred_export.aws.config import SECRET_KEYS, AwsConfig
 from cred_export.credentials import Keys
 from cred_export.errors import ConfigError, LoginRequired, UpstreamError
 from cred_export.sources.base import AWS_CONFIG, Candidate, Root
 from cred_export.stores.base import Store
-from cred_export.text import first_line
+from cred_export.util import bounded, subprocesses
+from cred_export.util.text import first_line
 
 # Settings that only botocore knows how to turn into credentials.
 BOTOCORE_KEYS = ("credential_process", "credential_source", "web_identity_token_file")
@@ -63,13 +64,13 @@ def match(candidate: Candidate, config: AwsConfig) -> BotocoreRoot | None:
 def _resolve(root: BotocoreRoot) -> Keys:
     from botocore import exceptions as bce
 
-    from cred_export.aws import botocore_session, error_code
+    from cred_export.aws.clients import botocore_session, error_code
 
     name = root.profile
     if not _reads_environment(root):
         # botocore starts credential_process with this process's environment; the caller's AWS
         # secrets must not reach it (a named profile never uses them anyway).
-        children.remove_secret_variables()
+        subprocesses.remove_secret_variables()
     session = botocore_session(name)
     _forbid_prompts(session, name)
     log.debug(f"profile {name}: resolving through botocore")

@@ -1,6 +1,6 @@
 """Console sessions (`aws login`, AWS CLI ≥ 2.32): a profile with `login_session = <ARN>`.
 
-The credentials come from the session file the AWS CLI shares (`signin/cache.py`) and last 15
+The credentials come from the session file the AWS CLI shares (`console/cache.py`) and last 15
 minutes; the session is renewed with the AWS Sign-In service for up to 12 hours, then `login`
 signs in again the way `aws login` does.
 """
@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.credentials import Keys
 from cred_export.sources.base import AWS_CONFIG, Candidate, Root, Session
 from cred_export.stores.base import Store
@@ -46,17 +46,17 @@ class ConsoleRoot(Root):
         return f"console session {self.session_arn or '(not signed in yet)'} (aws login)"
 
     def credentials(self, store: Store) -> Keys:
-        from cred_export.signin import session
+        from cred_export.console import session
 
         return session.usable(self.profile, self.session_arn).keys()
 
     def sign_in(self, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
-        from cred_export.signin import session
+        from cred_export.console import session
 
         session.sign_in(self.profile, self.session_arn, flow=flow, deadline=deadline, out=out)
 
     def session(self, store: Store) -> Session | None:
-        from cred_export.signin import cache
+        from cred_export.console import cache
 
         found = cache.load(cache.path_for(self.session_arn)) if self.session_arn else None
         signed_in = found.signed_in_at if found else None
@@ -70,7 +70,7 @@ class ConsoleRoot(Root):
         )
 
     def session_files(self) -> list[str]:
-        from cred_export.signin import cache
+        from cred_export.console import cache
 
         return [cache.path_for(self.session_arn)] if self.session_arn else []
 
@@ -88,6 +88,6 @@ def match(candidate: Candidate, config: AwsConfig) -> ConsoleRoot | None:
     settings = candidate.settings
     if candidate.origin != AWS_CONFIG or "login_session" not in settings:
         return None
-    from cred_export.signin import cache
+    from cred_export.console import cache
 
     return ConsoleRoot(candidate.name, str(settings["login_session"]).strip(), cache.cache_dir())

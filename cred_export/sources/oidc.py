@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.credentials import Keys
 from cred_export.idp.profiles import OidcProfile, parse_oidc
 from cred_export.sources.base import SETTINGS, Candidate, Root, Session

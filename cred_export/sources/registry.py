@@ -9,7 +9,7 @@ module with a `Root` subclass and `match` (see `base.py`), and one line here.
 
 from __future__ import annotations
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.errors import ConfigError
 from cred_export.sources import botocore_profile, console, oidc, saml, sso, static
 from cred_export.sources.base import AWS_CONFIG, Candidate, Root

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
 from cred_export import log
-from cred_export.aws_config import AwsConfig
-from cred_export.cache_key import digest
+from cred_export.aws.config import AwsConfig
 from cred_export.credentials import Keys
 from cred_export.errors import LoginRequired
 from cred_export.idp.profiles import SamlProfile, parse_saml
 from cred_export.sources.base import SETTINGS, Candidate, Root, Session
 from cred_export.stores.base import Store
+from cred_export.stores.cache_key import digest
 
 ASSERTION_LIFETIME = 240  # seconds a fresh assertion is used for (IdPs issue them for ~5 min)
 
@@ -83,9 +83,9 @@ def match(candidate: Candidate, config: AwsConfig) -> SamlRoot | None:
 
 
 def _exchange(root: SamlRoot, assertion: str) -> Keys:
-    from cred_export.aws import aws_errors, call_with_duration_fallback, unsigned_client
+    from cred_export.aws.clients import aws_errors, call_with_duration_fallback, unsigned_client
+    from cred_export.aws.sts import keys_from_sts
     from cred_export.idp.saml import choose_role, roles_in
-    from cred_export.sts import keys_from_sts
 
     profile = root.settings
     role, principal = choose_role(profile, roles_in(assertion, root.profile))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
 from cred_export import log
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.credentials import Keys
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.sources.base import AWS_CONFIG, Candidate, Root, Session
@@ -113,7 +113,7 @@ def _require(values: dict[str, str], name: str, session_name: str | None, config
 
 def _role_credentials(root: SsoRoot, access_token: str) -> Keys:
     """SSO portal GetRoleCredentials (an unsigned call carrying the access token)."""
-    from cred_export.aws import aws_errors, unsigned_client
+    from cred_export.aws.clients import aws_errors, unsigned_client
 
     what = "SSO GetRoleCredentials"
     portal = unsigned_client("sso", root.sso.region)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from cred_export.aws_config import AwsConfig
+from cred_export.aws.config import AwsConfig
 from cred_export.credentials import Keys
 from cred_export.sources.base import AWS_CONFIG, Candidate, Root
 from cred_export.sources.botocore_profile import needs_botocore

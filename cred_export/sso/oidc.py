@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from botocore.exceptions import ClientError
 
 from cred_export import __version__, files
-from cred_export.aws import aws_errors, error_code, unsigned_client
+from cred_export.aws.clients import aws_errors, error_code, unsigned_client
 from cred_export.errors import UpstreamError
 from cred_export.login import device as device_grant
 from cred_export.login.device import DeviceAuthorization

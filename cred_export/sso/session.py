@@ -11,17 +11,18 @@ from __future__ import annotations
 import secrets
 from typing import TextIO
 
-from cred_export import log, renewal
+from cred_export import log
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
-from cred_export.lock import file_lock_name, holding_file
 from cred_export.login.device import show_device_code, show_sign_in_url
 from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.login.pkce import pkce_pair
+from cred_export.renew import renewal
+from cred_export.renew.lock import file_lock_name, holding_file
 from cred_export.sso import oidc, tokens
 from cred_export.sso.settings import SsoSettings
 from cred_export.sso.tokens import SsoToken
-from cred_export.text import time_left
+from cred_export.util.text import time_left
 
 RENEW_WINDOW = 15 * 60  # renew access tokens with less than this left (as the AWS CLI does)
 MIN_USABLE = 60  # an access token with less than this left is not worth a portal call

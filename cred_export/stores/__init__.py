@@ -20,7 +20,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~15 ms on the hit path
 if TYPE_CHECKING:
-    from cred_export.memo import Memo
+    from cred_export.fast.memo import Memo
 
 # The keyring "service" every entry is filed under; the entry's "username" is the cache key.
 KEYRING_SERVICE = "cred-export"

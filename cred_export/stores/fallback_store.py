@@ -15,7 +15,7 @@ from cred_export.stores.file_store import FileStore
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
 if TYPE_CHECKING:
-    from cred_export.memo import Memo
+    from cred_export.fast.memo import Memo
 
 DEFAULT_REASON = "the OS keyring is unavailable"
 

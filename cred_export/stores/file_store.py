@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from cred_export import files, paths, record
+from cred_export import files, paths
 from cred_export.credentials import Credentials
+from cred_export.fast import record
 from cred_export.stores import FILE, StoreUnavailable
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
 if TYPE_CHECKING:
-    from cred_export.memo import Memo
+    from cred_export.fast.memo import Memo
 
 
 class FileStore:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import sys
 
-from cred_export import bounded, record
 from cred_export.credentials import Credentials
-from cred_export.memo import Memo
+from cred_export.fast import record
+from cred_export.fast.memo import Memo
 from cred_export.stores import KEYRING_LIBRARY, KEYRING_SERVICE, SECRET_SERVICE, StoreUnavailable, chunks
-from cred_export.text import describe_exception
+from cred_export.util import bounded
+from cred_export.util.text import describe_exception
 
 SERVICE = KEYRING_SERVICE
 DISCOVERY_TIMEOUT = 10.0

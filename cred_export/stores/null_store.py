@@ -7,7 +7,7 @@ from cred_export.stores import NONE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from cred_export.memo import Memo
+    from cred_export.fast.memo import Memo
 
 
 class NullStore:

@@ -23,7 +23,7 @@ from cred_export.stores import KEYRING_SERVICE, StoreUnavailable, chunks, dbus_w
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
 if TYPE_CHECKING:
-    from cred_export.memo import Memo
+    from cred_export.fast.memo import Memo
 
 _BUS_NAME = "org.freedesktop.secrets"
 _PATH = "/org/freedesktop/secrets"

@@ -69,7 +69,6 @@ def sandbox_python(box: Sandbox, code: str, *args: str, env: dict[str, str] | No
     return completed.stdout
 
 
-
 _OIDC_REFRESH_KEY = """
 from cred_export.idp.oidc_session import _key
 from cred_export.idp.profiles import parse_oidc
@@ -91,6 +90,7 @@ def oidc_box(root: Path, sts_url: str, issuer: str) -> Sandbox:
     (store / key).write_text(random_token())
     (store / key).chmod(0o600)
     return box
+
 
 def seed_cached(box: Sandbox, profile: str, seconds_left: float, env: dict[str, str] | None = None) -> dict:
     """Put credentials expiring in `seconds_left` in the file store for `profile`; returns them."""

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from inputs import any_text, environment, ini_document, json_object_with, json_values, odd_text, toml_document
 
-from cred_export import memo, record
-from cred_export.aws_config import AwsConfig, load_aws_config
+from cred_export.aws.config import AwsConfig, load_aws_config
 from cred_export.chain import resolve_chain
-from cred_export.claude_setup import read_settings
+from cred_export.claude.setup import read_settings
 from cred_export.errors import ConfigError, CredExportError
+from cred_export.fast import memo, record
 from cred_export.idp.profiles import parse_saml
 from cred_export.idp.saml import ROLE_ATTRIBUTE, choose_role, roles_in
 from cred_export.settings import load_settings

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from inputs import any_text, environment, json_object_with, json_values, odd_text
 
-from cred_export import sts as sts_calls
+from cred_export.aws import sts as sts_calls
 from cred_export.chain import as_credentials
 from cred_export.credentials import LATEST_TIME, Credentials, Keys
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError

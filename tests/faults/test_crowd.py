@@ -29,7 +29,7 @@ from faultkit import seconds_until
 from faulty import FaultyUpstream
 from harness.sandbox import Sandbox, age_record
 
-from cred_export import record
+from cred_export.fast import record
 
 SOAK_SECONDS = float(os.environ.get("CRED_EXPORT_SOAK_SECONDS", "60"))
 CROWD = int(os.environ.get("CRED_EXPORT_CROWD", "64"))

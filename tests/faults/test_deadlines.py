@@ -34,7 +34,6 @@ SLACK = 8.0
 LOGIN_TIMEOUT = 5
 
 
-
 def _console_box(root: Path, sts_url: str, signin: SigninServer, signin_url: str) -> Sandbox:
     box = Sandbox(root, sts_url, {"AWS_ENDPOINT_URL_SIGNIN": signin_url})
     box.write_settings('cache = "file"\n')
@@ -45,8 +44,6 @@ def _console_box(root: Path, sts_url: str, signin: SigninServer, signin_url: str
         profile="dev",
     )
     return box
-
-
 
 
 @dataclass

@@ -23,7 +23,7 @@ from faultkit import (
     write_sso_config,
 )
 
-from cred_export import record
+from cred_export.fast import record
 
 
 @contextmanager

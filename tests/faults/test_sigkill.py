@@ -18,7 +18,7 @@ from pathlib import Path
 from faultkit import seconds_until, timed_run
 from harness.sandbox import Sandbox
 
-from cred_export import record
+from cred_export.fast import record
 
 ROUNDS = int(os.environ.get("CRED_EXPORT_KILL_ROUNDS", "12"))
 SEED = int(os.environ.get("CRED_EXPORT_KILL_SEED", str(random.randrange(1 << 30))))

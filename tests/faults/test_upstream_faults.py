@@ -35,7 +35,6 @@ TOTAL_BOUND = 60.0
 AWS_ATTEMPTS = 3
 
 
-
 @dataclass(frozen=True)
 class Case:
     service: str  # "sts", "sso-portal", "sso-oidc" (token renewal), "oidc-idp" (session renewal)
@@ -164,7 +163,7 @@ def _expected_attempts(case: Case) -> range:
         return range(1, 2)
     if case.fault == "hang" and case.spare:
         # A renewal that can fall back on what it has gets half of export's 30 s (see
-        # cred_export.deadline): a hung service is tried once or twice, not three times.
+        # cred_export.util.deadline): a hung service is tried once or twice, not three times.
         return range(1, AWS_ATTEMPTS)
     return range(AWS_ATTEMPTS, AWS_ATTEMPTS + 1)
 

@@ -122,7 +122,7 @@ class Sandbox:
         """The cache key cred-export derives for `profile` in this sandbox."""
         code = (
             "import sys\n"
-            "from cred_export.aws_config import load_aws_config\n"
+            "from cred_export.aws.config import load_aws_config\n"
             "from cred_export.chain import resolve_chain\n"
             "print(resolve_chain(load_aws_config(), sys.argv[1], profile_named=True).cache_key())\n"
         )
@@ -351,7 +351,7 @@ def read_until_url(process: subprocess.Popen, containing: str = "", timeout: flo
 
 
 def age_record(text: str, seconds_left: int) -> str:
-    """A cache record (`cred_export.record`) made to expire `seconds_left` from now, as if time had
+    """A cache record (`cred_export.fast.record`) made to expire `seconds_left` from now, as if time had
     passed: expiry and issue time move together, so its lifetime stays what it was."""
     import time
 

@@ -1,4 +1,4 @@
-"""`cred_export.cache_key`: the key every cached entry and keyring item is found by.
+"""`cred_export.stores.cache_key`: the key every cached entry and keyring item is found by.
 
 The digests are pinned: a change to the key's material, schema or length orphans every user's
 cached credentials on upgrade, so it must be made on purpose (update the pins with it).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cred_export import cache_key
+from cred_export.stores import cache_key
 
 MATERIAL = {"profile": "dev", "chain": ["role/a"]}
 

@@ -1,4 +1,4 @@
-"""`cred_export.memo`: the fingerprint of resolution's inputs, and the memo written and read by it.
+"""`cred_export.fast.memo`: the fingerprint of resolution's inputs, and the memo written and read by it.
 
 The hit path takes its cache key from the memo, so every input that changes what a profile
 resolves to must change the fingerprint, and a memo is trusted only for its exact fingerprint.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cred_export import memo
+from cred_export.fast import memo
 
 SEP = "\x1f"
 

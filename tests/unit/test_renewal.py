@@ -1,4 +1,4 @@
-"""`cred_export.renewal`: the single-flight policy at the exact edges of its window.
+"""`cred_export.renew.renewal`: the single-flight policy at the exact edges of its window.
 
 The item is a number (its own expiry), the clock and the lock are fakes: every branch of
 `obtain` is reached without a file, a process or a wait.
@@ -12,8 +12,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from cred_export import log, renewal
+from cred_export import log
 from cred_export.errors import ConfigError, CredExportError, LoginRequired, UpstreamError
+from cred_export.renew import renewal
 
 NOW = 1_900_000_000.0
 WINDOW = renewal.Window(refresh_ahead=900, min_handout=600, grace=360, lock_timeout=5)

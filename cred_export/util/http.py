@@ -22,9 +22,10 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from cred_export import __version__, bounded, deadline
+from cred_export import __version__
 from cred_export.errors import ConfigError, UpstreamError
-from cred_export.text import first_line, proxy_parts, scrub_proxy_secrets
+from cred_export.util import bounded, deadline
+from cred_export.util.text import first_line, proxy_parts, scrub_proxy_secrets
 
 TIMEOUT = 10.0  # for any one read; the whole exchange has `deadline.ATTEMPT_SECONDS`
 MAX_ANSWER = 1 << 20  # discovery documents, token answers and key sets are a few KB

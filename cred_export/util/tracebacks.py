@@ -10,7 +10,7 @@ import sys
 import traceback
 
 from cred_export import log
-from cred_export.text import printable, scrub_proxy_secrets
+from cred_export.util.text import printable, scrub_proxy_secrets
 
 
 def show_if_debugging() -> None:

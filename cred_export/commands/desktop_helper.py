@@ -25,8 +25,8 @@ def main() -> int:
     context = os.environ.get(CONTEXT_VARIABLE, "").strip()
     log.debug(f"Claude Desktop helper, context {context!r}")
     try:
-        from cred_export.children import detach_stdin
         from cred_export.flows.desktop_token import helper_token
+        from cred_export.util.subprocesses import detach_stdin
 
         detach_stdin()
         token = helper_token(context)

@@ -21,7 +21,7 @@ from typing import Any
 
 from cred_export import files
 from cred_export.credentials import Keys, format_iso, parse_iso
-from cred_export.jwt_claims import unverified_claims
+from cred_export.util.jwt_claims import unverified_claims
 
 MAX_SIZE = 256 * 1024
 CREDENTIALS_LIFETIME = 900  # the service issues 15-minute credentials

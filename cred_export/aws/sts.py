@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from cred_export import log
-from cred_export.aws import CLIENT_CONFIG, aws_errors, botocore_session, call_with_duration_fallback
+from cred_export.aws.clients import CLIENT_CONFIG, aws_errors, botocore_session, call_with_duration_fallback
 from cred_export.credentials import MIN_HANDOUT_SECONDS, Keys
 from cred_export.errors import ConfigError, UpstreamError
 

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cred_export import claude_code, installed, log
-from cred_export.claude_code import SettingsFile
+from cred_export import log
+from cred_export.claude import code as claude_code
+from cred_export.claude import installed
+from cred_export.claude.code import SettingsFile
+from cred_export.claude.iam_policy import is_bare_foundation_model, is_region
 from cred_export.errors import ConfigError
 from cred_export.files import write_atomic
-from cred_export.iam_policy import is_bare_foundation_model, is_region
 
 GUARDRAIL_HEADERS = ("X-Amzn-Bedrock-GuardrailIdentifier", "X-Amzn-Bedrock-GuardrailVersion")
 _GUARDRAIL_ID = re.compile(

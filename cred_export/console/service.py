@@ -15,9 +15,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from cred_export import log
-from cred_export.aws import UNSIGNED_CONFIG, aws_errors, botocore_session, translate
+from cred_export.aws.clients import UNSIGNED_CONFIG, aws_errors, botocore_session, translate
+from cred_export.console import dpop
 from cred_export.errors import ConfigError, LoginRequired, UpstreamError
-from cred_export.signin import dpop
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"

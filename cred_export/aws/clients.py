@@ -17,9 +17,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
-from cred_export import __version__, bounded, deadline
+from cred_export import __version__
 from cred_export.errors import LoginRequired, UpstreamError
-from cred_export.text import first_line, scrub_proxy_secrets
+from cred_export.util import bounded, deadline
+from cred_export.util.text import first_line, scrub_proxy_secrets
 
 # Every attempt: 3 s to connect, 10 s for any one read and 10 s for the whole exchange
 # (`deadline.ATTEMPT_SECONDS`), 3 attempts with standard backoff, all inside the phase's deadline.

@@ -1,8 +1,8 @@
 """One overall deadline for a command's network phase, and the bound of each network call in it.
 
 Per-read timeouts do not bound a call: an answer that trickles a byte every few seconds resets
-them forever. So every network call (botocore clients through `cred_export.aws`, the IdP client
-and the JWKS fetch through `cred_export.http`) runs for at most `ATTEMPT_SECONDS` as a whole —
+them forever. So every network call (botocore clients through `cred_export.aws.clients`, the IdP client
+and the JWKS fetch through `cred_export.util.http`) runs for at most `ATTEMPT_SECONDS` as a whole —
 connecting and every read — and never past the deadline of the phase it runs in:
 
     with deadline.phase(EXPORT_SECONDS):   # export: its network phase ends within 30 s

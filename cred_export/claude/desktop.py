@@ -21,8 +21,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from cred_export.claude.iam_policy import is_region
 from cred_export.errors import ConfigError
-from cred_export.iam_policy import is_region
 
 TABLE = "claude_desktop"
 PREFERENCE_DOMAIN = "com.anthropic.claudefordesktop"
@@ -195,7 +195,7 @@ def _reg_quoted(text: str) -> str:
 
 def settings_toml(choice: HelperChoice) -> str:
     """The `[claude_desktop]` table of cred-export's settings, as TOML."""
-    from cred_export.toml_table import render_table
+    from cred_export.util.toml_table import render_table
 
     return render_table(TABLE, choice.settings_table())
 

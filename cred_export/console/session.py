@@ -17,17 +17,19 @@ import uuid
 from typing import TextIO
 from urllib.parse import parse_qs, quote
 
-from cred_export import aws_config, files, log, renewal
+from cred_export import files, log
+from cred_export.aws import config as aws_config
+from cred_export.console import cache, dpop, service
+from cred_export.console.cache import ConsoleSession
 from cred_export.credentials import grace_for, min_handout_for, refresh_ahead_for
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
-from cred_export.lock import file_lock_name, holding_file
 from cred_export.login import terminal
 from cred_export.login.device import show_sign_in_url
 from cred_export.login.exclusive import sign_in_once
 from cred_export.login.loopback import LoopbackReceiver
 from cred_export.login.pkce import pkce_pair
-from cred_export.signin import cache, dpop, service
-from cred_export.signin.cache import ConsoleSession
+from cred_export.renew import renewal
+from cred_export.renew.lock import file_lock_name, holding_file
 
 # The windows of 15-minute credentials (see cred_export.credentials): renewed in the second half
 # of their life, never handed out with less than 6 minutes.

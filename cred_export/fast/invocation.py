@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from cred_export.render import FORMATS, TOKEN_FORMATS
+from cred_export.fast.render import FORMATS, TOKEN_FORMATS
 
 EXPORT = "export"
 LOGIN = "login"

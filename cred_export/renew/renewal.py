@@ -26,9 +26,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from cred_export import deadline, log
+from cred_export import log
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
-from cred_export.lock import KeyLock
+from cred_export.renew.lock import KeyLock
+from cred_export.util import deadline
 
 T = TypeVar("T")
 

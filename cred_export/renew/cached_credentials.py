@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cred_export import log, renewal
+from cred_export import log
 from cred_export.credentials import MIN_HANDOUT_SECONDS, Credentials, mask
 from cred_export.errors import CredExportError, UpstreamError
+from cred_export.renew import renewal
 from cred_export.settings import Settings
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store

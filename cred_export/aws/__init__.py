@@ -1,0 +1,1 @@
+"""AWS service clients: botocore client construction, STS calls, and the AWS config file."""

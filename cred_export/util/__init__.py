@@ -1,0 +1,1 @@
+"""Generic helpers with no knowledge of credentials: text, deadlines, HTTP, subprocesses."""
