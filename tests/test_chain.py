@@ -175,4 +175,4 @@ def test_a_console_session_is_the_source_of_a_role_chain_and_its_cache_key_follo
     assert chain.root.kind == "console" and [hop.role_arn for hop in chain.roles] == ["arn:r"]
     other = resolve(config(dev={"login_session": arn.replace("alice", "bob")}, r=cfg.profiles["r"]), "r")
     assert other.cache_key() != chain.cache_key()
-    assert chain.root.session_files() and chain.root.browser_sign_in
+    assert chain.root.shared_files() and chain.root.browser_sign_in

@@ -41,7 +41,7 @@ def clear(profile: str | None, *, everything: bool, session_files: bool, say: Ca
             for key in [*chain.store_keys(), bedrock_token.store_key(chain)]:
                 store.delete(key)
         if session_files:
-            for path in chain.root.session_files():
+            for path in chain.root.shared_files():
                 with holding_file(path, settings.lock_timeout_seconds, path):
                     _remove(path)
         say(f"cleared profile {name}")

@@ -105,13 +105,13 @@ class Root:
         """Store entries this root owns beyond the cached credentials (for `clear`)."""
         return []
 
-    def session_files(self) -> list[str]:
-        """Files this root shares with other tools, e.g. the AWS CLI's token cache (`clear`)."""
+    def shared_files(self) -> list[str]:
+        """Files shared with other tools (the AWS CLI's token cache); `clear --session-files` deletes them."""
         return []
 
     def sign_in_writes(self) -> list[str]:
         """Files the interactive sign-in writes, checked before it starts: its session files."""
-        return self.session_files()
+        return self.shared_files()
 
     def long_term_keys(self) -> Keys | None:
         """Long-term keys an MFA session (GetSessionToken with a code) can start from."""

@@ -69,7 +69,7 @@ class ConsoleRoot(Root):
             details={"session_file": cache.path_for(self.session_arn), "signed_in_as": self.session_arn},
         )
 
-    def session_files(self) -> list[str]:
+    def shared_files(self) -> list[str]:
         from cred_export.console import cache
 
         return [cache.path_for(self.session_arn)] if self.session_arn else []

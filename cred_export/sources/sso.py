@@ -65,7 +65,7 @@ class SsoRoot(Root):
             details={"token_file": tokens.path_for(self.sso)},
         )
 
-    def session_files(self) -> list[str]:
+    def shared_files(self) -> list[str]:
         from cred_export.sso import tokens
 
         return [tokens.path_for(self.sso)]
