@@ -23,7 +23,8 @@ def exclusive_sign_in(profile: str, deadline: float, out: TextIO) -> Iterator[No
     """Hold the machine-wide sign-in lock, waiting for another sign-in until `deadline`.
 
     Callers should check again, inside, whether the sign-in they waited for made theirs moot.
-    Inside a block that holds it already (a browser sign-in run by `sign_in_once`), it is held.
+    Nested in a block that holds it already (a browser sign-in run by `sign_in_once`), it takes
+    nothing and waits for nothing.
     """
     if _held.get():
         yield
