@@ -24,9 +24,8 @@ from cred_export.console.cache import ConsoleSession
 from cred_export.credentials import grace_for, min_handout_for, refresh_ahead_for
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.login import terminal
-from cred_export.login.device import show_sign_in_url
+from cred_export.login.browser_sign_in import AuthorizeRequest, CodeGrant, Redirect, browser_sign_in
 from cred_export.login.exclusive import sign_in_once
-from cred_export.login.loopback import LoopbackReceiver
 from cred_export.login.pkce import pkce_pair
 from cred_export.renew import renewal
 from cred_export.renew.lock import file_lock_name, holding_file
@@ -121,36 +120,30 @@ def sign_in(profile: str, session_arn: str, *, flow: str, deadline: float, out: 
         deadline=deadline,
         out=out,
         already_signed_in=lambda: usable(profile, session_arn),
-        browser=lambda: _signed_in(profile, _same_device(profile, deadline, out)),
-        device=lambda: _signed_in(profile, _cross_device(profile, deadline, out)),
+        browser=lambda: _same_device(profile, deadline, out),
+        device=lambda: _cross_device(profile, deadline, out),
     )
 
 
-class _Grant:
-    """What a sign-in brings back: the code, and how it was asked for."""
-
-    def __init__(self, code: str, client_id: str, redirect_uri: str, verifier: str, key_pem: str) -> None:
-        self.code, self.client_id, self.redirect_uri = code, client_id, redirect_uri
-        self.verifier, self.key_pem = verifier, key_pem
+def _new_state() -> str:
+    return str(uuid.uuid4())  # the form `aws login` sends
 
 
-def _same_device(profile: str, deadline: float, out: TextIO) -> _Grant:
+def _same_device(profile: str, deadline: float, out: TextIO) -> None:
     """Authorization code + PKCE in this machine's browser, the redirect received on 127.0.0.1."""
-    state, (verifier, challenge) = str(uuid.uuid4()), pkce_pair()
-    receiver = LoopbackReceiver(REDIRECT_PATH, state)
-    url = _authorize_url(profile, service.SAME_DEVICE, receiver.redirect_uri, state, challenge)
-    show_sign_in_url(url, "AWS", out)
-    callback = receiver.wait(deadline)
-    if callback is None:
-        raise LoginRequired(profile, "sign-in was not completed in time")
-    if callback.error or not callback.code:
-        raise LoginRequired(profile, f"the sign-in was refused: {callback.error or 'no code'}")
-    return _Grant(
-        callback.code, service.SAME_DEVICE, receiver.redirect_uri, verifier, dpop.key_pem(dpop.new_key())
+    browser_sign_in(
+        profile,
+        where="AWS",
+        redirect=Redirect(REDIRECT_PATH),
+        authorize_url=lambda request: _authorize_url(profile, service.SAME_DEVICE, request),
+        redeem=lambda grant: _signed_in(profile, service.SAME_DEVICE, grant),
+        deadline=deadline,
+        out=out,
+        make_state=_new_state,
     )
 
 
-def _cross_device(profile: str, deadline: float, out: TextIO) -> _Grant:
+def _cross_device(profile: str, deadline: float, out: TextIO) -> None:
     """Sign in on any device; the code its page shows is pasted here. Only at a terminal."""
     if not terminal.available():
         raise LoginRequired(
@@ -158,33 +151,33 @@ def _cross_device(profile: str, deadline: float, out: TextIO) -> _Grant:
             "no browser can be opened here, and signing in on another device needs a terminal to paste"
             f" the code into: run cred-export login --profile {profile} --remote in one",
         )
-    state, (verifier, challenge) = str(uuid.uuid4()), pkce_pair()
+    state, (verifier, challenge) = _new_state(), pkce_pair()
     redirect_uri = service.sign_in_base(service.client(profile, None)) + CONFIRMATION_PATH
-    url = _authorize_url(profile, service.CROSS_DEVICE, redirect_uri, state, challenge)
+    url = _authorize_url(profile, service.CROSS_DEVICE, AuthorizeRequest(redirect_uri, state, challenge))
     print(f"Sign in to AWS on any device, at:\n{url}", file=out, flush=True)
     pasted = terminal.ask("Enter the authorization code displayed in your browser: ", deadline)
     if not pasted:
         raise LoginRequired(profile, "no authorization code was entered in time")
     code = _pasted_code(pasted, state, profile)
-    return _Grant(code, service.CROSS_DEVICE, redirect_uri, verifier, dpop.key_pem(dpop.new_key()))
+    _signed_in(profile, service.CROSS_DEVICE, CodeGrant(code, verifier, redirect_uri))
 
 
-def _signed_in(profile: str, grant: _Grant) -> None:
-    """Redeem the code, write the session file, point the profile's `login_session` at it."""
+def _signed_in(profile: str, client_id: str, grant: CodeGrant) -> None:
+    """Redeem the code with a new DPoP key, write the session file, point the profile's
+    `login_session` at it."""
+    key_pem = dpop.key_pem(dpop.new_key())
     signin = service.client(profile, None)
     token_input = {
-        "clientId": grant.client_id,
+        "clientId": client_id,
         "grantType": "authorization_code",
         "code": grant.code,
-        "codeVerifier": grant.verifier,
+        "codeVerifier": grant.code_verifier,
         "redirectUri": grant.redirect_uri,
     }
-    output = service.create_token(signin, grant.key_pem, token_input, profile)
+    output = service.create_token(signin, key_pem, token_input, profile)
     try:
         arn = cache.identity_of(output.get("idToken"))  # type: ignore[arg-type]
-        document = cache.new_document(
-            output, grant.client_id, grant.key_pem, cache.account_of(arn), time.time()
-        )
+        document = cache.new_document(output, client_id, key_pem, cache.account_of(arn), time.time())
     except (KeyError, TypeError, ValueError):
         raise UpstreamError(
             f"{service.WHAT} for profile {profile!r} answered the sign-in without a complete session",
@@ -197,17 +190,17 @@ def _signed_in(profile: str, grant: _Grant) -> None:
     log.debug(f"profile {profile}: signed in as {arn}; session in {cache_file}")
 
 
-def _authorize_url(profile: str, client_id: str, redirect_uri: str, state: str, challenge: str) -> str:
+def _authorize_url(profile: str, client_id: str, request: AuthorizeRequest) -> str:
     """The sign-in page, with the parameters in the order and encoding `aws login` uses."""
     base = service.sign_in_base(service.client(profile, None))
     parameters = {
         "response_type": "code",
         "client_id": client_id,
-        "state": state,
+        "state": request.state,
         "code_challenge_method": "SHA-256",  # what the service takes (RFC 7636 calls it S256)
         "scope": "openid",
-        "redirect_uri": redirect_uri,
-        "code_challenge": challenge,
+        "redirect_uri": request.redirect_uri,
+        "code_challenge": request.code_challenge,
     }
     query = "&".join(f"{name}={quote(value, safe='-._~')}" for name, value in parameters.items())
     return f"{base}/v1/authorize?{query}"

@@ -1,4 +1,5 @@
-"""OpenID Connect client calls: discovery, code exchange, device authorization, refresh."""
+"""OpenID Connect client calls: discovery, the sign-in page and code exchange, device authorization,
+refresh."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from cred_export.errors import LoginRequired, UpstreamError
 from cred_export.idp.profiles import OidcProfile
 from cred_export.login import device as device_grant
+from cred_export.login.browser_sign_in import AuthorizeRequest, CodeGrant
 from cred_export.login.device import DeviceAuthorization
 from cred_export.util import http
 
@@ -60,6 +62,38 @@ def token_request(
     if client_secret:
         body["client_secret"] = client_secret
     return http.post_form(provider.token_endpoint, body, ca=provider.ca_bundle)
+
+
+def authorize_url(profile: OidcProfile, provider: Provider, request: AuthorizeRequest, nonce: str) -> str:
+    """The provider's sign-in page for the authorization code flow, with PKCE and the nonce."""
+    query = {
+        "response_type": "code",
+        "client_id": profile.client_id,
+        "redirect_uri": request.redirect_uri,
+        "scope": " ".join(profile.scopes),
+        "state": request.state,
+        "nonce": nonce,
+        "code_challenge": request.code_challenge,
+        "code_challenge_method": "S256",
+        **dict(profile.authorize_parameters),
+    }
+    separator = "&" if "?" in provider.authorization_endpoint else "?"
+    return provider.authorization_endpoint + separator + http.urlencode(query)
+
+
+def redeem_code(
+    profile: OidcProfile, provider: Provider, grant: CodeGrant, client_secret: str | None
+) -> dict[str, Any]:
+    form = {
+        "grant_type": "authorization_code",
+        "code": grant.code,
+        "redirect_uri": grant.redirect_uri,
+        "code_verifier": grant.code_verifier,
+    }
+    try:
+        return token_request(profile, provider, form, client_secret)
+    except http.OAuthError as exc:
+        raise refused(profile, exc, "the sign-in") from None
 
 
 def refused(profile: OidcProfile, error: http.OAuthError, what: str) -> LoginRequired | UpstreamError:

@@ -17,10 +17,9 @@ from cred_export.errors import CredExportError, LoginRequired, UpstreamError
 from cred_export.idp import oidc
 from cred_export.idp.id_token import validate
 from cred_export.idp.profiles import OidcProfile
-from cred_export.login.device import show_device_code, show_sign_in_url
+from cred_export.login.browser_sign_in import Redirect, browser_sign_in
+from cred_export.login.device import show_device_code
 from cred_export.login.exclusive import sign_in_once
-from cred_export.login.loopback import LoopbackReceiver
-from cred_export.login.pkce import pkce_pair
 from cred_export.renew import renewal
 from cred_export.stores import StoreUnavailable
 from cred_export.stores.base import Store
@@ -146,38 +145,18 @@ def sign_in(profile: OidcProfile, store: Store, *, flow: str, deadline: float, o
 def _browser_flow(
     profile: OidcProfile, provider: oidc.Provider, secret: str | None, deadline: float, out: TextIO
 ) -> tuple[dict[str, Any], str]:
-    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    verifier, challenge = pkce_pair()
-    receiver = LoopbackReceiver(profile.redirect_path, state, profile.redirect_port, profile.redirect_host)
-    query = {
-        "response_type": "code",
-        "client_id": profile.client_id,
-        "redirect_uri": receiver.redirect_uri,
-        "scope": " ".join(profile.scopes),
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **dict(profile.authorize_parameters),
-    }
-    separator = "&" if "?" in provider.authorization_endpoint else "?"
-    url = provider.authorization_endpoint + separator + http.urlencode(query)
-    show_sign_in_url(url, profile.issuer, out)
-    callback = receiver.wait(deadline)
-    if callback is None:
-        raise LoginRequired(profile.name, "sign-in was not completed in time")
-    if callback.error or not callback.code:
-        raise LoginRequired(profile.name, f"the identity provider refused the sign-in: {callback.error}")
-    form = {
-        "grant_type": "authorization_code",
-        "code": callback.code,
-        "redirect_uri": receiver.redirect_uri,
-        "code_verifier": verifier,
-    }
-    try:
-        return oidc.token_request(profile, provider, form, secret), nonce
-    except http.OAuthError as exc:
-        raise oidc.refused(profile, exc, "the sign-in") from None
+    nonce = secrets.token_urlsafe(24)
+    response = browser_sign_in(
+        profile.name,
+        where=profile.issuer,
+        redirect=Redirect(profile.redirect_path, profile.redirect_port, profile.redirect_host),
+        authorize_url=lambda request: oidc.authorize_url(profile, provider, request, nonce),
+        redeem=lambda grant: oidc.redeem_code(profile, provider, grant, secret),
+        deadline=deadline,
+        out=out,
+        refused="the identity provider refused the sign-in",
+    )
+    return response, nonce
 
 
 def _device_flow(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TextIO, TypeVar
 
 from cred_export import log
@@ -14,6 +15,7 @@ from cred_export.renew.lock import KeyLock
 
 SIGN_IN_LOCK = "interactive-sign-in"
 T = TypeVar("T")
+_held: ContextVar[bool] = ContextVar("sign_in_lock_held", default=False)
 
 
 @contextmanager
@@ -21,15 +23,22 @@ def exclusive_sign_in(profile: str, deadline: float, out: TextIO) -> Iterator[No
     """Hold the machine-wide sign-in lock, waiting for another sign-in until `deadline`.
 
     Callers should check again, inside, whether the sign-in they waited for made theirs moot.
+    Nested in a block that holds it already (a browser sign-in run by `sign_in_once`), it takes
+    nothing and waits for nothing.
     """
+    if _held.get():
+        yield
+        return
     lock = KeyLock(SIGN_IN_LOCK)
     if not lock.try_acquire():
         print("Another sign-in is in progress; waiting for it to finish…", file=out, flush=True)
         if not lock.acquire(max(0.0, deadline - time.monotonic())):
             raise LoginRequired(profile, "another sign-in did not finish in time")
+    held = _held.set(True)
     try:
         yield
     finally:
+        _held.reset(held)
         lock.release()
 
 

@@ -20,6 +20,7 @@ from cred_export import __version__, files
 from cred_export.aws.clients import aws_errors, error_code, unsigned_client
 from cred_export.errors import UpstreamError
 from cred_export.login import device as device_grant
+from cred_export.login.browser_sign_in import AuthorizeRequest, CodeGrant
 from cred_export.login.device import DeviceAuthorization
 from cred_export.sso import tokens
 from cred_export.sso.settings import SsoSettings
@@ -126,34 +127,30 @@ def _load_registration(path: str) -> Registration | None:
         return None
 
 
-def authorize_url(
-    sso: SsoSettings, oidc: Any, registration: Registration, redirect_uri: str, state: str, challenge: str
-) -> str:
+def authorize_url(sso: SsoSettings, oidc: Any, registration: Registration, request: AuthorizeRequest) -> str:
     query = urlencode(
         {
             "response_type": "code",
             "client_id": registration.client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
+            "redirect_uri": request.redirect_uri,
+            "state": request.state,
             "code_challenge_method": "S256",
             "scopes": " ".join(sso.scopes),
-            "code_challenge": challenge,
+            "code_challenge": request.code_challenge,
         }
     )
     return f"{endpoint(oidc)}/authorize?{query}"
 
 
-def redeem_code(
-    sso: SsoSettings, oidc: Any, registration: Registration, code: str, redirect_uri: str, verifier: str
-) -> SsoToken:
+def redeem_code(sso: SsoSettings, oidc: Any, registration: Registration, grant: CodeGrant) -> SsoToken:
     with oidc_errors(sso, "sign-in"):
         response = oidc.create_token(
             grantType="authorization_code",
             clientId=registration.client_id,
             clientSecret=registration.client_secret,
-            code=code,
-            redirectUri=redirect_uri,
-            codeVerifier=verifier,
+            code=grant.code,
+            redirectUri=grant.redirect_uri,
+            codeVerifier=grant.code_verifier,
         )
     return _token_from(sso, response, registration)
 

@@ -8,15 +8,13 @@ spent refresh token. A refused refresh token is dropped from the file, so the ne
 
 from __future__ import annotations
 
-import secrets
 from typing import TextIO
 
 from cred_export import log
 from cred_export.errors import CredExportError, LoginRequired, UpstreamError
-from cred_export.login.device import show_device_code, show_sign_in_url
+from cred_export.login.browser_sign_in import Redirect, browser_sign_in
+from cred_export.login.device import show_device_code
 from cred_export.login.exclusive import sign_in_once
-from cred_export.login.loopback import LoopbackReceiver
-from cred_export.login.pkce import pkce_pair
 from cred_export.renew import renewal
 from cred_export.renew.lock import file_lock_name, holding_file
 from cred_export.sso import oidc, tokens
@@ -109,17 +107,15 @@ def sign_in(sso: SsoSettings, *, flow: str, deadline: float, out: TextIO) -> Sso
 def _browser_flow(sso: SsoSettings, deadline: float, out: TextIO) -> SsoToken:
     client = oidc.client(sso)
     registration = oidc.register(sso, client, for_browser=True)
-    state = secrets.token_urlsafe(24)
-    verifier, challenge = pkce_pair()
-    receiver = LoopbackReceiver(oidc.REDIRECT_PATH, state)
-    url = oidc.authorize_url(sso, client, registration, receiver.redirect_uri, state, challenge)
-    show_sign_in_url(url, sso.start_url, out)
-    callback = receiver.wait(deadline)
-    if callback is None:
-        raise LoginRequired(sso.profile, "sign-in was not completed in time")
-    if callback.error or not callback.code:
-        raise LoginRequired(sso.profile, f"the sign-in was refused: {callback.error or 'no code'}")
-    return oidc.redeem_code(sso, client, registration, callback.code, receiver.redirect_uri, verifier)
+    return browser_sign_in(
+        sso.profile,
+        where=sso.start_url,
+        redirect=Redirect(oidc.REDIRECT_PATH),
+        authorize_url=lambda request: oidc.authorize_url(sso, client, registration, request),
+        redeem=lambda grant: oidc.redeem_code(sso, client, registration, grant),
+        deadline=deadline,
+        out=out,
+    )
 
 
 def _device_flow(sso: SsoSettings, deadline: float, out: TextIO) -> SsoToken:
