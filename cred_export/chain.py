@@ -16,6 +16,7 @@ from cred_export.credentials import LATEST_TIME, Credentials, Keys, mask
 from cred_export.errors import ConfigError, UpstreamError
 from cred_export.sources import botocore_profile, environment, registry, static
 from cred_export.sources.base import AWS_CONFIG, SETTINGS, Candidate, Root
+from cred_export.sources.mfa import MfaRoot
 from cred_export.stores.base import Store
 from cred_export.stores.cache_key import digest
 
@@ -32,6 +33,8 @@ class RoleHop:
     duration_seconds: int | None
     mfa_serial: str | None
     mfa_process: str | None = None  # how `login` gets a code; not part of the cache key
+    # mfa_serial and mfa_process make the chain's root an MfaRoot (`_with_mfa`); mfa_serial also
+    # stays in the chain's cache key, which is how that key tells MFA chains apart.
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,6 @@ class Chain:
     roles: tuple[RoleHop, ...]
 
     @property
-    def mfa_serial(self) -> str | None:
-        return next((hop.mfa_serial for hop in self.roles if hop.mfa_serial), None)
-
-    @property
-    def mfa_process(self) -> str | None:
-        return next((hop.mfa_process for hop in self.roles if hop.mfa_serial), None)
-
-    @property
     def cacheable(self) -> bool:
         """False for pasted session keys with no role to assume: they are handed out as they are."""
         return bool(self.roles) or self.root.cacheable
@@ -59,7 +54,9 @@ class Chain:
         return " → ".join([self.root.describe(), *(f"role {hop.role_arn}" for hop in self.roles)])
 
     def cache_key(self) -> str:
-        """A digest of every input that shapes the credentials, plus the schema version."""
+        """A digest of every input that shapes the credentials, plus the schema version.
+
+        An MfaRoot's identity is its inner root's; the serial is here through the role hops."""
         return digest(
             {
                 "root": self.root.identity(),
@@ -67,16 +64,9 @@ class Chain:
             }
         )
 
-    def mfa_cache_key(self) -> str:
-        """Where the MFA session (GetSessionToken with a code) of this chain's root is kept."""
-        return digest({"root": self.root.identity(), "mfa_serial": self.mfa_serial})
-
     def store_keys(self) -> list[str]:
         """Every store entry that belongs to this chain (not an OAuth client secret)."""
-        keys = [self.cache_key()]
-        if self.mfa_serial:
-            keys.append(self.mfa_cache_key())
-        return keys + self.root.store_keys()
+        return [self.cache_key(), *self.root.store_keys()]
 
     def fetch(self, root_keys: Keys) -> Credentials:
         """Session credentials for the profile, starting from the root's credentials."""
@@ -136,7 +126,8 @@ def resolve_chain(
     name = profile
 
     def ending_at(root: Root) -> Chain:
-        return Chain(profile, root, tuple(reversed(roles)))
+        hops = tuple(reversed(roles))
+        return Chain(profile, _with_mfa(root, hops, profile), hops)
 
     while True:
         if name in seen:
@@ -162,6 +153,15 @@ def resolve_chain(
         if source == name and static.has_keys(settings):  # a role profile using its own keys
             return ending_at(static.root_from(name, settings))
         name = source
+
+
+def _with_mfa(root: Root, hops: tuple[RoleHop, ...], profile: str) -> Root:
+    """The root, inside an MFA session when a role of the chain names `mfa_serial` (the first one,
+    from the root outwards): every role is then assumed with that session's credentials."""
+    hop = next((hop for hop in hops if hop.mfa_serial), None)
+    if hop is None or not hop.mfa_serial:
+        return root
+    return MfaRoot(root, hop.mfa_serial, hop.mfa_process, profile)
 
 
 def _profile_settings(

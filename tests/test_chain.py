@@ -6,13 +6,16 @@ test_bad_input.py; the chains themselves are exercised against STS in test_expor
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from cred_export.aws.config import AwsConfig
 from cred_export.chain import resolve_chain
-from cred_export.errors import ConfigError
+from cred_export.errors import ConfigError, LoginRequired
 from cred_export.sources import registry
 from cred_export.sources.base import AWS_CONFIG, Candidate
+from cred_export.stores.null_store import NullStore
 
 KEYS = {"aws_access_key_id": "AKIAEXAMPLE1", "aws_secret_access_key": "s1"}
 SSO = {"sso_start_url": "https://corp.awsapps.com/start", "sso_region": "us-east-1",
@@ -77,8 +80,30 @@ def test_roles_are_assumed_from_the_root_outwards():
     )
     chain = resolve(cfg, "r2")
     assert [hop.role_arn for hop in chain.roles] == ["arn:r1", "arn:r2"]
-    assert chain.root.profile == "base" and chain.mfa_serial == "arn:mfa"
+    assert chain.root.inner.profile == "base" and chain.root.serial == "arn:mfa"
     assert chain.describe() == "static keys (profile base) → role arn:r1 → role arn:r2"
+
+
+def test_mfa_wraps_the_root_in_the_first_mfa_session_from_the_root_outwards():
+    cfg = config(
+        base=KEYS,
+        r1={"role_arn": "arn:r1", "source_profile": "base", "mfa_serial": "m1", "mfa_process": "code"},
+        r2={"role_arn": "arn:r2", "source_profile": "r1", "mfa_serial": "m2"},
+    )
+    chain = resolve(cfg, "r2")
+    assert (chain.root.serial, chain.root.process, chain.root.profile) == ("m1", "code", "r2")
+    assert chain.root.kind == "static" and chain.root.session(NullStore()).kind == "mfa"
+    assert chain.root.identity() == chain.root.inner.identity()
+    assert not resolve(cfg, "base").root.store_keys()  # no role, no MFA
+
+
+def test_mfa_needs_a_sign_in_and_refuses_to_start_from_session_keys():
+    pasted = {**KEYS, "aws_session_token": "t"}
+    chain = resolve(config(p=pasted, r={"role_arn": "arn:r", "source_profile": "p", "mfa_serial": "m"}), "r")
+    with pytest.raises(LoginRequired, match="MFA m"):
+        chain.root.credentials(NullStore())
+    with pytest.raises(ConfigError, match="mfa_serial is supported on chains that start from access keys"):
+        chain.root.sign_in(NullStore(), flow="auto", deadline=0, out=io.StringIO())
 
 
 def test_an_idp_profile_may_be_the_source_of_a_role_chain():
@@ -149,15 +174,15 @@ def test_environment_keys_only_when_no_profile_was_named(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
     cfg = config(default={"aws_access_key_id": "AKIAFILE", "aws_secret_access_key": "s"})
     from_env = resolve_chain(cfg, "default", profile_named=False)
-    assert from_env.root.kind == "environment" and from_env.root.long_term_keys().access_key_id == "AKIAENV"
-    assert resolve(cfg, "default").root.long_term_keys().access_key_id == "AKIAFILE"
+    assert from_env.root.kind == "environment" and from_env.root.access_key_id == "AKIAENV"
+    assert resolve(cfg, "default").root.access_key_id == "AKIAFILE"
 
 
 def test_every_chain_lists_the_store_entries_it_owns():
     chain = resolve(
         config(base=KEYS, r={"role_arn": "arn:r", "source_profile": "base", "mfa_serial": "m"}), "r"
     )
-    assert chain.store_keys() == [chain.cache_key(), chain.mfa_cache_key()]
+    assert chain.store_keys() == [chain.cache_key(), chain.root.session_key()]
     oidc = resolve(config(), "corp", corp=OIDC)
     assert len(oidc.store_keys()) == 3  # credentials, refresh token, id_token; not the client secret
     assert oidc.root.client_secret_key() not in oidc.store_keys()

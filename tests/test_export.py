@@ -232,7 +232,7 @@ def test_mfa_session_in_the_cache_is_used_for_the_chain(sandbox, sts, tmp_path):
         "from cred_export.stores.file_store import FileStore\n"
         "chain = resolve_chain(load_aws_config(), 'role1', profile_named=True)\n"
         "session = Credentials('ASIAMFASESSION000001', 's', 't', time.time() + 3600)\n"
-        "FileStore().put(chain.mfa_cache_key(), session)\n"
+        "FileStore().put(chain.root.session_key(), session)\n"
     )
     import subprocess
 

@@ -1,24 +1,33 @@
-"""STS calls: GetSessionToken, AssumeRole, and the clients and answers they share."""
+"""Every STS call cred-export makes for credentials (GetSessionToken, AssumeRole,
+AssumeRoleWithSAML, AssumeRoleWithWebIdentity), each through `_call`: one client, duration
+fallback, error mapping and reading of the answer for all."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from cred_export import log
-from cred_export.aws.clients import CLIENT_CONFIG, aws_errors, botocore_session, call_with_duration_fallback
+from cred_export.aws.clients import (
+    CLIENT_CONFIG,
+    aws_errors,
+    botocore_session,
+    call_with_duration_fallback,
+    unsigned_client,
+)
 from cred_export.credentials import MIN_HANDOUT_SECONDS, Keys
 from cred_export.errors import ConfigError, UpstreamError
 
 DEFAULT_SESSION_DURATION = 12 * 3600  # what cred-export asks GetSessionToken for
-DEFAULT_ROLE_DURATION = 3600  # what AssumeRole gives without DurationSeconds
+DEFAULT_ROLE_DURATION = 3600  # what AssumeRole gives without DurationSeconds, and web identity asks
 # Credentials that arrive more than this far into their own life come from a clock that disagrees.
 CLOCK_TOLERANCE = 120
 
 
-def sts_client(profile: str | None, keys: Keys) -> Any:
+def _signed_client(profile: str | None, keys: Keys) -> Any:
     """An STS client signed with `keys`, honouring the profile's region and endpoint settings."""
     signing = {
         "aws_access_key_id": keys.access_key_id,
@@ -42,20 +51,15 @@ def get_session_token(
     duration: int | None = None,
 ) -> Keys:
     """Long-term keys → session credentials (12 h unless told), optionally with an MFA code."""
-    client = sts_client(profile, keys)
-    asked: list[int] = []
-
-    def call(seconds: int | None) -> dict:
-        asked.append(seconds or DEFAULT_SESSION_DURATION)
-        params: dict[str, object] = {"DurationSeconds": asked[-1]}
-        if mfa_serial:
-            params.update(SerialNumber=mfa_serial, TokenCode=mfa_code)
-        return client.get_session_token(**params)
-
-    log.debug(f"profile {profile}: STS GetSessionToken")
-    with aws_errors("STS GetSessionToken", profile):
-        response = call_with_duration_fallback(call, duration or DEFAULT_SESSION_DURATION, profile)
-    return keys_from_sts(response.get("Credentials"), "STS GetSessionToken", profile, asked[-1])
+    params: dict[str, object] = {"SerialNumber": mfa_serial, "TokenCode": mfa_code} if mfa_serial else {}
+    return _call(
+        "GetSessionToken",
+        params,
+        profile=profile,
+        signed_with=keys,
+        duration=duration or DEFAULT_SESSION_DURATION,
+        dated_by=DEFAULT_SESSION_DURATION,
+    )
 
 
 def assume_role(
@@ -69,28 +73,93 @@ def assume_role(
     duration: int | None = None,
 ) -> Keys:
     """STS AssumeRole signed with `keys` (the region and endpoint of `signer_profile`)."""
-    client = sts_client(signer_profile, keys)
     params: dict[str, object] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name or f"cred-export-{int(time.time())}",
     }
     if external_id:
         params["ExternalId"] = external_id
+    return _call(
+        "AssumeRole",
+        params,
+        profile=target_profile,
+        role_arn=role_arn,
+        signed_with=keys,
+        signer_profile=signer_profile,
+        duration=duration,
+        dated_by=DEFAULT_ROLE_DURATION,
+    )
 
-    asked: list[int] = []
+
+def assume_role_with_saml(
+    profile: str, *, role_arn: str, principal_arn: str, assertion: str, region: str, duration: int | None
+) -> Keys:
+    """A SAML assertion → the role's credentials (unsigned: the assertion is the proof)."""
+    params = {"RoleArn": role_arn, "PrincipalArn": principal_arn, "SAMLAssertion": assertion}
+    return _call(
+        "AssumeRoleWithSAML", params, profile=profile, role_arn=role_arn, region=region, duration=duration
+    )
+
+
+def assume_role_with_web_identity(
+    profile: str, *, role_arn: str, session_name: str, token: str, region: str, duration: int | None
+) -> Keys:
+    """An OIDC id_token → the role's credentials (unsigned: the token is the proof); 1 h unless told."""
+    params = {"RoleArn": role_arn, "RoleSessionName": session_name, "WebIdentityToken": token}
+    return _call(
+        "AssumeRoleWithWebIdentity",
+        params,
+        profile=profile,
+        role_arn=role_arn,
+        region=region,
+        duration=duration or DEFAULT_ROLE_DURATION,
+    )
+
+
+def _call(
+    action: str,
+    params: dict[str, object],
+    *,
+    profile: str,
+    role_arn: str | None = None,
+    signed_with: Keys | None = None,
+    signer_profile: str | None = None,
+    region: str | None = None,
+    duration: int | None = None,
+    dated_by: int | None = None,
+) -> Keys:
+    """Every STS call: the client, the duration fallback, the error mapping, the keys returned.
+
+    - the client: signed with `signed_with` and the region and endpoint settings of
+      `signer_profile` (default `profile`), else unsigned in `region`; either way every HTTP
+      exchange is bounded by `deadline` (see `clients.botocore_session`);
+    - `duration`: the DurationSeconds asked for (None: left to STS); above the role's maximum,
+      asked again once at 3600 s (`clients.call_with_duration_fallback`);
+    - errors: `clients.aws_errors`, as "STS <action> <role>" for `profile`, whose credentials these
+      become;
+    - `dated_by`: the lifetime STS gives when DurationSeconds is left out. Given, the credentials
+      are dated by their expiry (Expiration minus the lifetime asked for); the federation calls
+      leave it out, and their credentials count as issued now, by this machine's clock.
+    """
+    what = f"STS {action}" + (f" {role_arn}" if role_arn else "")
+    signer = signer_profile or profile
+    client = _signed_client(signer, signed_with) if signed_with else unsigned_client("sts", region)
+    operation = getattr(client, xform_name(action))
+    asked: list[int | None] = []
 
     def call(seconds: int | None) -> dict:
-        asked.append(seconds or DEFAULT_ROLE_DURATION)
-        return client.assume_role(**params, **({"DurationSeconds": seconds} if seconds else {}))
+        asked.append(seconds)
+        return operation(**params, **({"DurationSeconds": seconds} if seconds else {}))
 
-    what = f"STS AssumeRole {role_arn}"
-    log.debug(f"profile {signer_profile}: {what}")
-    with aws_errors(what, target_profile):
-        response = call_with_duration_fallback(call, duration, signer_profile)
-    return keys_from_sts(response.get("Credentials"), what, target_profile, asked[-1])
+    session_name = params.get("RoleSessionName")
+    log.debug(f"profile {signer}: {what}" + (f" as {session_name}" if session_name else ""))
+    with aws_errors(what, profile):
+        response = call_with_duration_fallback(call, duration, signer)
+    lifetime = (asked[-1] or dated_by) if dated_by else None
+    return _keys_from(response.get("Credentials"), what, profile, lifetime)
 
 
-def keys_from_sts(data: object, what: str, profile: str, duration: int | None = None) -> Keys:
+def _keys_from(data: object, what: str, profile: str, duration: int | None = None) -> Keys:
     """The keys in an STS `Credentials` member; UpstreamError when it is missing or incomplete.
 
     `duration` is the lifetime that was asked for, which dates their issue by their own expiry."""

@@ -11,10 +11,9 @@ from typing import TextIO
 from cred_export import files, log
 from cred_export.aws.config import load_aws_config
 from cred_export.chain import Chain, resolve_chain
-from cred_export.credentials import Credentials, Keys
+from cred_export.credentials import Credentials
 from cred_export.errors import ConfigError, LoginRequired
 from cred_export.fast import memo
-from cred_export.flows import mfa
 from cred_export.renew import cached_credentials
 from cred_export.settings import Settings, load_settings
 from cred_export.stores import StoreUnavailable
@@ -82,19 +81,16 @@ def profile_region(profile: str, settings: Settings) -> str:
 
 
 def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: TextIO) -> None:
-    """The interactive sign-in the chain needs: its MFA session, else its root's own (if any).
+    """The interactive sign-in the chain's root needs, if any (an MFA code, a browser, …).
 
     ConfigError, before any browser opens, when what the sign-in gets could not be kept."""
     _check_writable(chain, store)
-    if chain.mfa_serial:
-        mfa.sign_in(chain, store, deadline=deadline, out=out)
-    else:
-        chain.root.sign_in(store, flow=flow, deadline=deadline, out=out)
+    chain.root.sign_in(store, flow=flow, deadline=deadline, out=out)
 
 
 def _check_writable(chain: Chain, store: Store) -> None:
     """The files the sign-in writes and the file store must be writable (else one line, exit 2)."""
-    targets = [] if chain.mfa_serial else chain.root.sign_in_writes()
+    targets = chain.root.sign_in_writes()
     directory = getattr(store, "directory", None)  # file stores; a keyring is asked when used
     if directory:
         targets.append(os.path.join(directory, ""))
@@ -108,7 +104,7 @@ def _fetch(
     chain: Chain, store: Store, settings: Settings, allow_sign_in: bool, resolve_again: Callable[[], Chain]
 ) -> Credentials:
     try:
-        root = _root_keys(chain, store)
+        root = chain.root.credentials(store)
     except LoginRequired:
         if not (allow_sign_in and _may_sign_in_from_export(chain, settings)):
             raise
@@ -119,13 +115,9 @@ def _fetch(
             sign_in(chain, store, flow="browser", deadline=ends, out=sys.stderr)
         with deadline.phase(deadline.EXPORT_SECONDS, extend=True):
             chain = resolve_again()  # a sign-in may change the profile (aws login sets login_session)
-            root = _root_keys(chain, store)
+            root = chain.root.credentials(store)
             return chain.fetch(root)
     return chain.fetch(root)
-
-
-def _root_keys(chain: Chain, store: Store) -> Keys:
-    return mfa.cached_session(chain, store) if chain.mfa_serial else chain.root.credentials(store)
 
 
 def _may_sign_in_from_export(chain: Chain, settings: Settings) -> bool:

@@ -10,7 +10,6 @@ from typing import Any
 
 from cred_export.chain import Chain
 from cred_export.credentials import format_iso
-from cred_export.flows import mfa
 from cred_export.settings import Settings
 from cred_export.sources.base import Session
 from cred_export.stores.base import Store
@@ -36,8 +35,8 @@ def describe(chain: Chain, store: Store, settings: Settings) -> dict[str, Any]:
 
 
 def session_of(chain: Chain, store: Store) -> Session | None:
-    """The sign-in session behind the chain's credentials: its MFA session, else its root's."""
-    return mfa.session(chain, store) if chain.mfa_serial else chain.root.session(store)
+    """The sign-in session behind the chain's credentials (an MFA session, an SSO token, …)."""
+    return chain.root.session(store)
 
 
 def _session(session: Session | None) -> dict[str, Any] | None:

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from cred_export import log
-from cred_export.aws.clients import aws_errors, call_with_duration_fallback, unsigned_client
-from cred_export.aws.sts import keys_from_sts
+from cred_export.aws import sts
+from cred_export.aws.clients import aws_errors, unsigned_client
 from cred_export.credentials import Keys
 from cred_export.idp.oidc_session import IdToken
 from cred_export.idp.profiles import OidcProfile
@@ -25,22 +25,14 @@ def session_name(claims: dict[str, Any]) -> str:
 
 
 def assume_role(profile: OidcProfile, id_token: IdToken) -> Keys:
-    sts = unsigned_client("sts", profile.region or "us-east-1")
-    name = session_name(id_token.claims)
-
-    def call(seconds: int | None) -> dict:
-        return sts.assume_role_with_web_identity(
-            RoleArn=profile.role_arn,
-            RoleSessionName=name,
-            WebIdentityToken=id_token.token,
-            DurationSeconds=seconds or 3600,
-        )
-
-    log.debug(f"profile {profile.name}: STS AssumeRoleWithWebIdentity {profile.role_arn} as {name}")
-    with aws_errors(f"STS AssumeRoleWithWebIdentity {profile.role_arn}", profile.name):
-        response = call_with_duration_fallback(call, profile.duration_seconds, profile.name)
-    what = f"STS AssumeRoleWithWebIdentity {profile.role_arn}"
-    return keys_from_sts(response.get("Credentials"), what, profile.name)
+    return sts.assume_role_with_web_identity(
+        profile.name,
+        role_arn=profile.role_arn,
+        session_name=session_name(id_token.claims),
+        token=id_token.token,
+        region=profile.region or "us-east-1",
+        duration=profile.duration_seconds,
+    )
 
 
 def cognito_credentials(profile: OidcProfile, id_token: IdToken) -> Keys:

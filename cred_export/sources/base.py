@@ -113,10 +113,6 @@ class Root:
         """Files the interactive sign-in writes, checked before it starts: its session files."""
         return self.shared_files()
 
-    def long_term_keys(self) -> Keys | None:
-        """Long-term keys an MFA session (GetSessionToken with a code) can start from."""
-        return None
-
     def client_secret_key(self) -> str | None:
         """The store entry of this root's OAuth client secret, if it has one."""
         return None

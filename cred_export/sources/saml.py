@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from cred_export import log
 from cred_export.aws.config import AwsConfig
 from cred_export.credentials import Keys
 from cred_export.errors import LoginRequired
@@ -83,22 +82,16 @@ def match(candidate: Candidate, config: AwsConfig) -> SamlRoot | None:
 
 
 def _exchange(root: SamlRoot, assertion: str) -> Keys:
-    from cred_export.aws.clients import aws_errors, call_with_duration_fallback, unsigned_client
-    from cred_export.aws.sts import keys_from_sts
+    from cred_export.aws import sts
     from cred_export.idp.saml import choose_role, roles_in
 
-    profile = root.settings
-    role, principal = choose_role(profile, roles_in(assertion, root.profile))
-    sts = unsigned_client("sts", profile.region or "us-east-1")
-
-    def call(seconds: int | None) -> dict:
-        extra = {"DurationSeconds": seconds} if seconds else {}
-        return sts.assume_role_with_saml(
-            RoleArn=role, PrincipalArn=principal, SAMLAssertion=assertion, **extra
-        )
-
-    what = f"STS AssumeRoleWithSAML {role}"
-    log.debug(f"profile {root.profile}: {what}")
-    with aws_errors(what, root.profile):
-        response = call_with_duration_fallback(call, profile.duration_seconds, root.profile)
-    return keys_from_sts(response.get("Credentials"), what, root.profile)
+    settings = root.settings
+    role, principal = choose_role(settings, roles_in(assertion, root.profile))
+    return sts.assume_role_with_saml(
+        root.profile,
+        role_arn=role,
+        principal_arn=principal,
+        assertion=assertion,
+        region=settings.region or "us-east-1",
+        duration=settings.duration_seconds,
+    )

@@ -38,9 +38,6 @@ class StaticRoot(Root):
     def credentials(self, store: Store) -> Keys:
         return Keys(self.access_key_id, self.secret_access_key, self.session_token)
 
-    def long_term_keys(self) -> Keys | None:
-        return Keys(self.access_key_id, self.secret_access_key, self.session_token)
-
 
 def has_keys(settings: Mapping[str, Any]) -> bool:
     return bool(settings.get("aws_access_key_id") and settings.get("aws_secret_access_key"))

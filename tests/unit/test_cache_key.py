@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from cred_export.aws.config import AwsConfig
+from cred_export.chain import resolve_chain
 from cred_export.stores import cache_key
 
 MATERIAL = {"profile": "dev", "chain": ["role/a"]}
@@ -56,3 +58,26 @@ def test_the_key_depends_on_the_material_not_its_order():
 def test_the_key_is_40_hex_digits():
     key = cache_key.digest({})
     assert len(key) == 40 and int(key, 16) >= 0
+
+
+def test_an_mfa_chain_keeps_its_credentials_key_and_its_mfa_session_key():
+    """An MFA chain's credentials, and its MFA session (GetSessionToken with a code), shared by
+    every chain from the same keys and serial; `mfa_process` is not part of either key."""
+    config = AwsConfig(
+        {
+            "base": {"aws_access_key_id": "AKIAEXAMPLE1", "aws_secret_access_key": "s1"},
+            "dev": {
+                "role_arn": "arn:aws:iam::123456789012:role/dev",
+                "source_profile": "base",
+                "mfa_serial": "arn:aws:iam::123456789012:mfa/alice",
+                "mfa_process": "get-code",
+            },
+        },
+        "config",
+        "credentials",
+    )
+    chain = resolve_chain(config, "dev", profile_named=True)
+    assert chain.store_keys() == [
+        "78742e925fcc732de4e12228638d699818e515ee",  # the credentials
+        "556c319383523a36a2aa7fe24c6f6205d5752efa",  # the MFA session
+    ]
