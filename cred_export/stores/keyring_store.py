@@ -19,18 +19,24 @@ import sys
 from cred_export.credentials import Credentials
 from cred_export.fast import record
 from cred_export.fast.memo import Memo
-from cred_export.stores import KEYRING_LIBRARY, KEYRING_SERVICE, SECRET_SERVICE, StoreUnavailable, chunks
+from cred_export.stores import (
+    KEYRING_LIBRARY,
+    KEYRING_SERVICE,
+    SECRET_SERVICE,
+    NoOsKeyring,
+    StoreUnavailable,
+    chunks,
+)
 from cred_export.util import bounded
 from cred_export.util.text import describe_exception
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: on the hit path of a keyring library hit
+if TYPE_CHECKING:
+    from cred_export.settings import Settings
 
 SERVICE = KEYRING_SERVICE
 DISCOVERY_TIMEOUT = 10.0
 MAX_DUPLICATES = 8
-
-
-class NoOsKeyring(StoreUnavailable):
-    """This machine has no OS keyring at all (a headless Linux without a Secret Service), as
-    opposed to one that is locked or does not answer right now."""
 
 
 class KeyringStore:
@@ -38,6 +44,7 @@ class KeyringStore:
 
     is_os_keyring = True
     fallback_reason: str | None = None
+    directory: str | None = None
 
     def __init__(self, timeout: float, chunk_size: int = 0, *, probe: bool = True) -> None:
         """`probe`: make one read now, so that a locked or hung keyring shows before it is chosen."""
@@ -48,7 +55,17 @@ class KeyringStore:
         self._backend = self._call(_usable_backend, max(timeout, DISCOVERY_TIMEOUT))
         if probe:
             self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
-        self.name = f"keyring ({_backend_name(self._backend)})"
+        self.backend = _backend_name(self._backend)
+        self.name = f"keyring ({self.backend})"
+
+    @staticmethod
+    def from_settings(settings: Settings) -> KeyringStore:
+        """The OS keyring with the settings' bounds; StoreUnavailable when it cannot be used."""
+        return KeyringStore(settings.keyring_timeout_seconds, settings.keyring_chunk_size)
+
+    def describe(self) -> str:
+        where = "Secret Service" if self.kind == SECRET_SERVICE else "OS keyring"
+        return f"{where} ({self.backend} backend)"
 
     @property
     def kind(self) -> str:
