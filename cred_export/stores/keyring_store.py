@@ -30,7 +30,7 @@ from cred_export.stores import (
 from cred_export.util import bounded
 from cred_export.util.text import describe_exception
 
-TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: on the hit path of a keyring library hit
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: on the hit path (a keyring off the Secret Service)
 if TYPE_CHECKING:
     from cred_export.settings import Settings
 
