@@ -157,8 +157,7 @@ def stored_items(service: Keyring) -> list[str]:
 def discovered_backend(service: Keyring) -> str:
     """What keyring's discovery picks in a fresh process once the prompt-free class exists."""
     code = (
-        "from cred_export.stores.keyring_store import _prompt_free_secret_service\n"
-        "_prompt_free_secret_service()\n"
+        "import cred_export.stores.prompt_free_secret_service\n"
         "import keyring\n"
         "backend = type(keyring.get_keyring())\n"
         "print(f'{backend.__module__}.{backend.__name__}')\n"

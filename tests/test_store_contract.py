@@ -18,6 +18,8 @@ from cred_export import stores
 from cred_export.credentials import Credentials
 from cred_export.fast import record
 from cred_export.fast.memo import Memo
+from cred_export.settings import CACHE_MODES, Settings
+from cred_export.stores import registry
 from cred_export.stores.base import Store
 from cred_export.stores.fallback_store import FallbackFileStore
 from cred_export.stores.file_store import FileStore
@@ -55,6 +57,9 @@ class StoreContract:
         assert store.kind in stores.KINDS
         assert isinstance(store.is_os_keyring, bool) and isinstance(store.name, str) and store.name
         assert store.fallback_reason is None or isinstance(store.fallback_reason, str)
+        assert store.directory is None or isinstance(store.directory, str)
+        description = store.describe()
+        assert isinstance(description, str) and description and "\n" not in description
 
     def test_a_missing_entry_reads_as_none(self, store: Store) -> None:
         assert store.get("00ffmissing") is None
@@ -109,6 +114,14 @@ class StoreContract:
             assert store.get_text("00ff") == record.encode(creds(3))
 
 
+def test_every_cache_setting_names_a_store_that_builds_itself(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CRED_EXPORT_CACHE_DIR", str(tmp_path))
+    assert set(registry.STORES) == set(CACHE_MODES)
+    for setting in ("file", "none"):  # the keyring's needs a keyring: its class below builds one
+        store_class = registry.store_class(setting)
+        assert type(store_class.from_settings(Settings(cache=setting))) is store_class
+
+
 class TestFileStore(StoreContract):
     @pytest.fixture
     def store(self, tmp_path, monkeypatch) -> Store:  # type: ignore[no-untyped-def]
@@ -144,7 +157,7 @@ def keyring_on_secret_service(secret_service, tmp_path, monkeypatch) -> Iterator
     for name, value in secret_service.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # discover again, on this bus
-    store = KeyringStore(timeout=5, chunk_size=1200)
+    store = KeyringStore.from_settings(Settings(keyring_timeout_seconds=5, keyring_chunk_size=1200))
     yield store
     for key in ("00aa", "00bb", "00cc", "00d1", "00d2", "00ee", "00ff"):
         store.delete(key)

@@ -11,7 +11,7 @@ from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip, warn
 from cred_export.flows.status import session_of
-from cred_export.stores import NONE, SECRET_SERVICE, StoreUnavailable
+from cred_export.stores import NONE, StoreUnavailable
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store, file_store_chosen
 from cred_export.util.text import time_left
@@ -25,9 +25,7 @@ def check_keyring(ctx: Context) -> Check:
     if unwritable is not None:
         return fail("keyring", unwritable, _writable_fix())
     if store.is_os_keyring:
-        backend = store.name.removeprefix("keyring (").removesuffix(")")
-        where = "Secret Service" if store.kind == SECRET_SERVICE else "OS keyring"
-        return ok("keyring", f"{where} ({backend} backend)")
+        return ok("keyring", store.describe())
     if store.fallback_reason:
         return warn(
             "keyring", f"{store.fallback_reason}; caching in {_directory(store)} instead", _fallback_fix()
@@ -39,17 +37,17 @@ def check_keyring(ctx: Context) -> Check:
     if file_store_chosen(ctx.settings):
         return ok(
             "keyring",
-            f"file store in {_directory(store)}, chosen once because this machine has no OS keyring"
+            f"{store.describe()}, chosen once because this machine has no OS keyring"
             f' (set cache = "keyring" in {display_path(paths.user_config_file())} to use one)',
         )
-    return ok("keyring", f'file store in {_directory(store)} (cache = "file")')
+    return ok("keyring", f'{store.describe()} (cache = "file")')
 
 
 def _unwritable(store: Store) -> str | None:
     """Why the cache directory (memos, locks) or the file store cannot be written, or None."""
     if store.kind == NONE:
         return None
-    folders = [paths.cache_dir(), getattr(store, "directory", None)]
+    folders = [paths.cache_dir(), store.directory]
     for folder in [f for f in folders if f]:
         reason = files.unwritable(os.path.join(folder, ""))
         if reason:
@@ -111,7 +109,7 @@ def _cached_credentials(ctx: Context) -> Check:
 
 
 def _directory(store: Store) -> str:
-    return display_path(getattr(store, "directory", "?"))
+    return display_path(store.directory or "?")
 
 
 def _use_keyring_fix() -> str:

@@ -2,18 +2,19 @@
 
 Every store shows the face of `base.Store`: `get`/`put` for credentials, `get_text`/`put_text`
 for other secrets (refresh tokens, id_tokens, SAML assertions), `delete`, a `name` for
-messages, its `kind`, and whether it is a real OS keyring. Reads answer None for a missing or
-malformed entry; a store that cannot be used at all raises `StoreUnavailable`.
+messages, its `kind`, whether it is a real OS keyring, `describe()` for doctor, and
+`from_settings`, which builds it. Reads answer None for a missing or malformed entry; a store
+that cannot be used at all raises `StoreUnavailable`.
 
-This module is also the registry: the one place store kinds are spelled, and the map from a
-kind (as the resolution memo records it) to the module whose `fast_read(keys, memo)` serves the
-cache-hit path. It is on that path, so it imports nothing; a reader's module is imported only
-when its kind is read.
+This module is the cache-hit path's registry: the one place store kinds are spelled, and the map
+from a kind (as the resolution memo records it) to the module whose `fast_read(keys, memo)`
+serves the cache-hit path. It is on that path, so it imports nothing; a reader's module is
+imported only when its kind is read. Which store the `cache` setting builds is `registry.py`'s.
 
-To add a store: a module with the store class (declaring `kind` and `is_os_keyring`) and a
-`fast_read(keys, memo)` (the texts stored under the keys, read in one visit to the store), one
-kind constant and one `_FAST_READERS` line here, and a run of the shared store contract tests
-(`tests/test_store_contract.py`).
+To add a store: a module with the store class (see `base.Store`) and a `fast_read(keys, memo)`
+(the texts stored under the keys, read in one visit to the store), one kind constant and one
+`_FAST_READERS` line here, one line in `registry.py`, and a run of the shared store contract
+tests (`tests/test_store_contract.py`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ _FAST_READERS = {
 
 class StoreUnavailable(Exception):
     """A credential store cannot be used on this machine right now (internal signal)."""
+
+
+class NoOsKeyring(StoreUnavailable):
+    """This machine has no OS keyring at all (a headless Linux without a Secret Service), as
+    opposed to one that is locked or does not answer right now."""
 
 
 def fast_read(kind: str, keys: tuple[str, ...], memo: Memo) -> list[str | None]:

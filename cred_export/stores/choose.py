@@ -6,12 +6,10 @@ import os
 
 from cred_export import files, log, paths
 from cred_export.settings import Settings
-from cred_export.stores import StoreUnavailable
+from cred_export.stores import NoOsKeyring, StoreUnavailable, registry
 from cred_export.stores.base import Store
 from cred_export.stores.fallback_store import FallbackFileStore
 from cred_export.stores.file_store import FileStore
-from cred_export.stores.keyring_store import KeyringStore, NoOsKeyring
-from cred_export.stores.null_store import NullStore
 
 
 def choose_store(settings: Settings, keyring_unavailable: str | None = None, *, decide: bool = True) -> Store:
@@ -21,14 +19,13 @@ def choose_store(settings: Settings, keyring_unavailable: str | None = None, *, 
     once (`decide`), said once and remembered in `paths.store_choice_file()`; `decide=False`
     (status, doctor) only looks. ConfigError when the cache directory is not private."""
     _refuse_untrusted_cache()
-    if settings.cache == "none":
-        return NullStore()
-    if settings.cache == "file" or file_store_chosen(settings):
-        return FileStore()
+    store_class = registry.store_class(_setting(settings))
+    if not store_class.is_os_keyring:
+        return store_class.from_settings(settings)
     reason = keyring_unavailable
     if reason is None:
         try:
-            return open_keyring(settings)
+            return store_class.from_settings(settings)
         except NoOsKeyring as exc:
             if settings.cache_set_in is None:
                 if not decide:  # status, doctor: they show what the next export will choose
@@ -45,6 +42,11 @@ def choose_store(settings: Settings, keyring_unavailable: str | None = None, *, 
         topic="keyring",
     )
     return fallback
+
+
+def _setting(settings: Settings) -> str:
+    """The `cache` setting in effect: "file" once chosen for good on a machine without a keyring."""
+    return registry.FILE_SETTING if file_store_chosen(settings) else settings.cache
 
 
 def file_store_chosen(settings: Settings) -> bool:
@@ -68,25 +70,18 @@ def _choose_file_store(reason: str) -> bool:
     return True
 
 
-def open_keyring(settings: Settings) -> KeyringStore:
-    """The OS keyring with the settings' bounds; StoreUnavailable when it cannot be used."""
-    return KeyringStore(settings.keyring_timeout_seconds, settings.keyring_chunk_size)
-
-
 def every_store(settings: Settings) -> list[Store]:
-    """Whichever stores may hold entries: the file cache always, the keyring when it answers."""
+    """Whichever stores may hold entries: every one that can be used here (files always, the
+    keyring when it answers); the configured one failing is said."""
     _refuse_untrusted_cache()
-    stores: list[Store] = [FileStore()]
-    if settings.cache != "keyring" or file_store_chosen(settings):
+    configured = _setting(settings)
+    stores: list[Store] = []
+    for setting, store_class in registry.STORES.items():
         try:
-            stores.append(open_keyring(settings))
-        except StoreUnavailable:
-            pass  # not the configured store: nothing is expected of it
-        return stores
-    try:
-        stores.append(open_keyring(settings))
-    except StoreUnavailable as exc:
-        log.warn(f"{exc}; what the keyring holds was left as it is", topic="keyring")
+            stores.append(store_class.from_settings(settings))
+        except StoreUnavailable as exc:
+            if setting == configured:  # otherwise not the configured store: nothing is expected of it
+                log.warn(f"{exc}; what the {setting} store holds was left as it is", topic=setting)
     return stores
 
 

@@ -12,6 +12,7 @@ from cred_export.stores import FILE, StoreUnavailable
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: this module is on the cache-hit path
 if TYPE_CHECKING:
     from cred_export.fast.memo import Memo
+    from cred_export.settings import Settings
 
 
 class FileStore:
@@ -21,7 +22,14 @@ class FileStore:
     fallback_reason: str | None = None
 
     def __init__(self, directory: str | None = None) -> None:
-        self.directory = directory or os.path.join(paths.cache_dir(), "credentials")
+        self.directory: str = directory or os.path.join(paths.cache_dir(), "credentials")
+
+    @staticmethod
+    def from_settings(settings: Settings) -> FileStore:
+        return FileStore()
+
+    def describe(self) -> str:
+        return f"file store in {paths.display(self.directory)}"
 
     def _path(self, key: str) -> str:
         if not key.replace("-", "").isalnum():

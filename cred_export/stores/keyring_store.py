@@ -1,12 +1,10 @@
 """The OS keyring through the `keyring` library, every call bounded in time.
 
 It never asks the user anything. On the freedesktop Secret Service, keyring's own backend unlocks
-a locked collection (`Service.Unlock`, then a password dialog through `Prompt.Prompt`) and
-creates a default collection when there is none (`CreateCollection`, another dialog). Coming
-from a background credential hook, that dialog would pop up out of nowhere, again on every
-retry, and outlive a call that timed out. So on the Secret Service this store uses a subclass
-of that backend that treats a locked or missing collection as unavailable: the callers then
-fall back to the file store and say so once.
+a locked collection and creates a missing one, each through a password dialog, which a
+background credential hook must never bring up. So on the Secret Service this store uses the
+backend in `prompt_free_secret_service`, which treats a locked or missing collection as
+unavailable: the callers then fall back to the file store and say so once.
 
 That holds whichever backend keyring chooses: when a second backend is installed (KWallet, the
 libsecret backend, keyrings.alt, any plugin), keyring picks its `ChainerBackend`, which calls
@@ -21,18 +19,24 @@ import sys
 from cred_export.credentials import Credentials
 from cred_export.fast import record
 from cred_export.fast.memo import Memo
-from cred_export.stores import KEYRING_LIBRARY, KEYRING_SERVICE, SECRET_SERVICE, StoreUnavailable, chunks
+from cred_export.stores import (
+    KEYRING_LIBRARY,
+    KEYRING_SERVICE,
+    SECRET_SERVICE,
+    NoOsKeyring,
+    StoreUnavailable,
+    chunks,
+)
 from cred_export.util import bounded
 from cred_export.util.text import describe_exception
+
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: on the hit path (a keyring off the Secret Service)
+if TYPE_CHECKING:
+    from cred_export.settings import Settings
 
 SERVICE = KEYRING_SERVICE
 DISCOVERY_TIMEOUT = 10.0
 MAX_DUPLICATES = 8
-
-
-class NoOsKeyring(StoreUnavailable):
-    """This machine has no OS keyring at all (a headless Linux without a Secret Service), as
-    opposed to one that is locked or does not answer right now."""
 
 
 class KeyringStore:
@@ -40,6 +44,7 @@ class KeyringStore:
 
     is_os_keyring = True
     fallback_reason: str | None = None
+    directory: str | None = None
 
     def __init__(self, timeout: float, chunk_size: int = 0, *, probe: bool = True) -> None:
         """`probe`: make one read now, so that a locked or hung keyring shows before it is chosen."""
@@ -50,7 +55,17 @@ class KeyringStore:
         self._backend = self._call(_usable_backend, max(timeout, DISCOVERY_TIMEOUT))
         if probe:
             self._call(lambda: self._backend.get_password(SERVICE, "probe"))  # unlocked and answering?
-        self.name = f"keyring ({_backend_name(self._backend)})"
+        self.backend = _backend_name(self._backend)
+        self.name = f"keyring ({self.backend})"
+
+    @staticmethod
+    def from_settings(settings: Settings) -> KeyringStore:
+        """The OS keyring with the settings' bounds; StoreUnavailable when it cannot be used."""
+        return KeyringStore(settings.keyring_timeout_seconds, settings.keyring_chunk_size)
+
+    def describe(self) -> str:
+        where = "Secret Service" if self.kind == SECRET_SERVICE else "OS keyring"
+        return f"{where} ({self.backend} backend)"
 
     @property
     def kind(self) -> str:
@@ -130,10 +145,9 @@ def _prompt_free(backend):  # type: ignore[no-untyped-def]
     from keyring.backends import SecretService
 
     if isinstance(backend, SecretService.Keyring) or type(backend).__module__ == "keyring.backends.libsecret":
-        prompt_free = _prompt_free_secret_service()()
-        if isinstance(backend, SecretService.Keyring):
-            vars(prompt_free).update(vars(backend))  # its properties: preferred_collection, scheme
-        return prompt_free
+        from cred_export.stores import prompt_free_secret_service  # only where the Secret Service is
+
+        return prompt_free_secret_service.replacing(backend)
     return backend
 
 
@@ -184,100 +198,12 @@ def _backend_name(backend) -> str:  # type: ignore[no-untyped-def]
     return module.rsplit(".", 1)[-1]
 
 
-_PROMPT_FREE_CLASS: type | None = None
-
-
 def _on_secret_service(backend) -> bool:  # type: ignore[no-untyped-def]
-    return _PROMPT_FREE_CLASS is not None and type(backend) is _PROMPT_FREE_CLASS
-
-
-def _prompt_free_secret_service() -> type:
-    """keyring's Secret Service backend that never unlocks, creates a collection or shows a prompt.
-
-    Built on first use (importing keyring and secretstorage is for the slow path only), once:
-    every keyring backend class registers itself for discovery when it is defined.
-    """
-    global _PROMPT_FREE_CLASS
-    if _PROMPT_FREE_CLASS is not None:
-        return _PROMPT_FREE_CLASS
-
-    from contextlib import closing, suppress
-
-    import secretstorage
+    """Whether `backend` is the prompt-free Secret Service one: `_prompt_free` replaced every
+    backend that talks to the Secret Service by it, a subclass of keyring's own."""
     from keyring.backends import SecretService
-    from keyring.errors import InitError, KeyringError, KeyringLocked, PasswordDeleteError
-    from secretstorage.collection import COLLECTION_IFACE, DEFAULT_COLLECTION
-    from secretstorage.exceptions import ItemNotFoundException
-    from secretstorage.item import ITEM_IFACE
-    from secretstorage.util import PROMPT_IFACE, SS_PREFIX, DBusAddressWrapper, format_secret, open_session
 
-    def refuse_prompt(connection, prompt: str, action: str) -> None:  # type: ignore[no-untyped-def]
-        """Dismiss a prompt the service asked for (never `Prompt.Prompt` it), and fail."""
-        with suppress(Exception):  # refused all the same if the service fails to take the dismissal
-            DBusAddressWrapper(prompt, PROMPT_IFACE, connection).call("Dismiss", "")
-        raise KeyringError(f"the Secret Service wants to ask the user before it {action}")
-
-    class PromptFreeSecretService(SecretService.Keyring):
-        """A locked or missing collection is an error here, never a dialog."""
-
-        # Out of keyring's discovery: a second viable Secret Service backend would make
-        # keyring pick its ChainerBackend, which calls both (and both would prompt).
-        viable = False
-
-        def get_preferred_collection(self):  # type: ignore[no-untyped-def]
-            path = getattr(self, "preferred_collection", DEFAULT_COLLECTION)
-            bus = secretstorage.dbus_init()
-            try:
-                # Not get_default_collection(): it creates the collection (and prompts) when missing.
-                collection = secretstorage.Collection(bus, path)
-                locked = collection.is_locked()
-            except ItemNotFoundException:
-                bus.close()
-                raise InitError(f"there is no keyring collection at {path}") from None
-            except BaseException:
-                bus.close()
-                raise
-            if locked:
-                bus.close()
-                raise KeyringLocked("the keyring collection is locked")
-            return collection
-
-        def unlock(self, item) -> None:  # type: ignore[no-untyped-def]
-            if item.is_locked():
-                raise KeyringLocked("the keyring item is locked")
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            # keyring's, except that a prompt the service asks for is refused, not shown.
-            collection = self.get_preferred_collection()
-            attributes = self._query(service, username, application=self.appid)
-            properties = {
-                SS_PREFIX + "Item.Label": ("s", f"Password for '{username}' on '{service}'"),
-                SS_PREFIX + "Item.Attributes": ("a{ss}", attributes),
-            }
-            with closing(collection.connection):
-                secret = format_secret(open_session(collection.connection), password, "text/plain")
-                wrapper = DBusAddressWrapper(
-                    collection.collection_path, COLLECTION_IFACE, collection.connection
-                )
-                item, prompt = wrapper.call("CreateItem", "a{sv}(oayays)b", properties, secret, True)
-                if len(item) <= 1:
-                    refuse_prompt(collection.connection, prompt, "stores the item")
-
-        def delete_password(self, service: str, username: str) -> None:
-            # keyring's (the first matching item), with a prompt refused as above.
-            collection = self.get_preferred_collection()
-            with closing(collection.connection):
-                for item in collection.search_items(self._query(service, username)):
-                    self.unlock(item)
-                    wrapper = DBusAddressWrapper(item.item_path, ITEM_IFACE, collection.connection)
-                    (prompt,) = wrapper.call("Delete", "")
-                    if prompt != "/":
-                        refuse_prompt(collection.connection, prompt, "deletes the item")
-                    return
-            raise PasswordDeleteError("No such password!")
-
-    _PROMPT_FREE_CLASS = PromptFreeSecretService
-    return PromptFreeSecretService
+    return isinstance(backend, SecretService.Keyring)
 
 
 def _exists(backend, name: str) -> bool:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from cred_export.stores import NONE
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cred_export.fast.memo import Memo
+    from cred_export.settings import Settings
 
 
 class NullStore:
@@ -15,6 +16,14 @@ class NullStore:
     kind = NONE
     is_os_keyring = False
     fallback_reason: str | None = None
+    directory: str | None = None
+
+    @staticmethod
+    def from_settings(settings: Settings) -> NullStore:
+        return NullStore()
+
+    def describe(self) -> str:
+        return "nothing is cached"
 
     def get(self, key: str) -> Credentials | None:
         return None
