@@ -9,11 +9,10 @@ import time
 from typing import Any
 
 from cred_export import errors
-from cred_export import settings as settings_loader
 from cred_export.aws.config import load_aws_config
 from cred_export.chain import Chain, resolve_chain
 from cred_export.credentials import format_iso
-from cred_export.settings import Settings
+from cred_export.settings import Settings, load_settings
 from cred_export.sources.base import Session
 from cred_export.stores.base import Store
 from cred_export.stores.choose import choose_store
@@ -23,7 +22,7 @@ from cred_export.util.text import time_left
 def status(profile: str | None) -> dict[str, Any]:
     """The documented `status --json` document: the store the next export uses, and `profile`
     (else every profile), each as `describe` shows it or with the error that stops it."""
-    settings = settings_loader.load_settings()
+    settings = load_settings()
     config = load_aws_config()
     store = choose_store(settings, decide=False)
     names = [profile] if profile else sorted({*config.profiles, *settings.profiles})
