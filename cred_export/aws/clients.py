@@ -14,7 +14,7 @@ from typing import Any
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
 from cred_export import __version__
@@ -59,6 +59,14 @@ def botocore_session(profile: str | None) -> botocore.session.Session:
         session.set_config_variable("region", "us-east-1")
     session.register("creating-client-class", _add_deadline)
     return session
+
+
+def profile_session(profile: str | None) -> botocore.session.Session:
+    """`botocore_session(profile)`; cred-export's own [profiles.NAME], unknown to botocore, get none."""
+    try:
+        return botocore_session(profile)
+    except ProfileNotFound:
+        return botocore_session(None)
 
 
 class NoAnswerInTime(BotoCoreError):

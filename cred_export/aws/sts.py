@@ -1,21 +1,25 @@
-"""Every STS call cred-export makes for credentials (GetSessionToken, AssumeRole,
-AssumeRoleWithSAML, AssumeRoleWithWebIdentity), each through `_call`: one client, duration
-fallback, error mapping and reading of the answer for all."""
+"""Every STS call cred-export makes. Those that give credentials (GetSessionToken, AssumeRole,
+AssumeRoleWithSAML, AssumeRoleWithWebIdentity) go through `_call`: one client, duration
+fallback, error mapping and reading of the answer for all. `doctor`'s GetCallerIdentity, which
+gives none, shares the client and reports botocore's errors as they come."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from botocore import xform_name
-from botocore.exceptions import BotoCoreError, ProfileNotFound
+from botocore.exceptions import BotoCoreError
 
 from cred_export import log
 from cred_export.aws.clients import (
     CLIENT_CONFIG,
+    UNSIGNED_CONFIG,
     aws_errors,
-    botocore_session,
     call_with_duration_fallback,
+    profile_session,
     unsigned_client,
 )
 from cred_export.credentials import MIN_HANDOUT_SECONDS, Keys
@@ -35,11 +39,36 @@ def _signed_client(profile: str | None, keys: Keys) -> Any:
         "aws_session_token": keys.session_token,
     }
     try:
-        return botocore_session(profile).create_client("sts", config=CLIENT_CONFIG, **signing)
-    except ProfileNotFound:  # cred-export's own [profiles.NAME]: botocore does not know them
-        return botocore_session(None).create_client("sts", config=CLIENT_CONFIG, **signing)
+        return profile_session(profile).create_client("sts", config=CLIENT_CONFIG, **signing)
     except BotoCoreError as exc:
         raise ConfigError(f"cannot set up STS for profile {profile!r}: {exc}") from None
+
+
+def get_caller_identity(profile: str, keys: Keys | None, *, on_date: Callable[[float], None]) -> dict:
+    """Who `keys` are, for `doctor` (None: unsigned, asked only for the time, and refused).
+
+    `on_date` gets the `Date` of the answer, read before botocore parses the body, so that even a
+    refusal tells AWS's time. botocore's errors are raised as they come: doctor reports them.
+    """
+    if keys is None:
+        client = profile_session(profile).create_client("sts", config=UNSIGNED_CONFIG)
+    else:
+        client = _signed_client(profile, keys)
+
+    def remember(response_dict: dict[str, Any], **_kwargs: Any) -> None:
+        date = _http_date(response_dict.get("headers", {}).get("date", ""))
+        if date is not None:
+            on_date(date)
+
+    client.meta.events.register("before-parse.sts.GetCallerIdentity", remember)
+    return client.get_caller_identity()
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp() if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def get_session_token(

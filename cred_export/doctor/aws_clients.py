@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ProfileNotFound
-
-from cred_export.aws.clients import CLIENT_CONFIG, UNSIGNED_CONFIG, botocore_session
+from cred_export.aws.clients import CLIENT_CONFIG, profile_session
 from cred_export.credentials import Credentials
 
 
 def signed_client(service: str, profile: str, creds: Credentials, region: str | None = None) -> Any:
     """A client signed with `creds`; honours AWS_ENDPOINT_URL_<SERVICE> and `[services]` sections."""
-    return _session(profile).create_client(
+    return profile_session(profile).create_client(
         service,
         region_name=region,
         aws_access_key_id=creds.access_key_id,
@@ -20,16 +18,3 @@ def signed_client(service: str, profile: str, creds: Credentials, region: str | 
         aws_session_token=creds.session_token,
         config=CLIENT_CONFIG,
     )
-
-
-def unsigned_client(service: str, profile: str) -> Any:
-    """A client that signs nothing (for calls that only need an answer, such as the clock)."""
-    return _session(profile).create_client(service, config=UNSIGNED_CONFIG)
-
-
-def _session(profile: str) -> Any:
-    """The profile's botocore session; profiles botocore does not know (cred-export's own) get none."""
-    try:
-        return botocore_session(profile)
-    except ProfileNotFound:
-        return botocore_session(None)

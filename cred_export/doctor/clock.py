@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from cred_export.doctor.aws_clients import unsigned_client
+from cred_export.aws import sts
 from cred_export.doctor.context import Context
-from cred_export.doctor.identity import watch_date
+from cred_export.doctor.identity import date_keeper
 from cred_export.doctor.report import Check, fail, ok, skip, warn
 
 WARN_SECONDS = 60
@@ -42,7 +42,7 @@ def verdict(skew: float) -> Check:
 def _ask_sts_for_the_time(ctx: Context) -> None:
     """An unsigned GetCallerIdentity: STS refuses it, but its answer carries the time."""
     try:
-        watch_date(unsigned_client("sts", ctx.profile), ctx).get_caller_identity()
+        sts.get_caller_identity(ctx.profile, None, on_date=date_keeper(ctx))
     except Exception:  # refused, unparsable or unreachable: only the Date header matters
         pass
 

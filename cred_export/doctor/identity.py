@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from email.utils import parsedate_to_datetime
-from typing import Any
+from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cred_export.aws import sts
 from cred_export.aws.clients import error_code, error_message
-from cred_export.doctor.aws_clients import signed_client
+from cred_export.credentials import Keys
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip
 from cred_export.util.text import first_line
@@ -18,8 +18,10 @@ from cred_export.util.text import first_line
 def check_identity(ctx: Context) -> Check:
     if ctx.credentials is None:
         return skip("identity", "needs credentials")
+    creds = ctx.credentials
+    keys = Keys(creds.access_key_id, creds.secret_access_key, creds.session_token, creds.expiration)
     try:
-        response = watch_date(signed_client("sts", ctx.profile, ctx.credentials), ctx).get_caller_identity()
+        response = sts.get_caller_identity(ctx.profile, keys, on_date=date_keeper(ctx))
     except ClientError as exc:
         return fail(
             "identity",
@@ -31,23 +33,10 @@ def check_identity(ctx: Context) -> Check:
     return ok("identity", str(response.get("Arn", "?")))
 
 
-def watch_date(client: Any, ctx: Context) -> Any:
-    """Make `client` keep the `Date` of each GetCallerIdentity answer, and when it arrived.
+def date_keeper(ctx: Context) -> Callable[[float], None]:
+    """Keep AWS's time from an STS answer, and when it arrived, for the clock check."""
 
-    Read before botocore parses the body, so any answer (even an error) tells the time.
-    """
+    def keep(server_date: float) -> None:
+        ctx.server_date, ctx.local_time = server_date, time.time()
 
-    def remember(response_dict: dict[str, Any], **_kwargs: Any) -> None:
-        date = parse_http_date(response_dict.get("headers", {}).get("date", ""))
-        if date is not None:
-            ctx.server_date, ctx.local_time = date, time.time()
-
-    client.meta.events.register("before-parse.sts.GetCallerIdentity", remember)
-    return client
-
-
-def parse_http_date(value: str) -> float | None:
-    try:
-        return parsedate_to_datetime(value).timestamp() if value else None
-    except (TypeError, ValueError):
-        return None
+    return keep
