@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import keyring.backends.fail
+import keyring.core
 import pytest
 
 from cred_export.aws.config import SECRET_KEYS, load_aws_config
@@ -137,6 +139,9 @@ def home(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("CRED_EXPORT_CONFIG", str(tmp_path / ".config" / "cred-export" / "config.toml"))
     monkeypatch.setenv("CRED_EXPORT_SYSTEM_CONFIG", str(tmp_path / "system-config.toml"))
     monkeypatch.setenv("CRED_EXPORT_CACHE_DIR", str(tmp_path / ".cache" / "cred-export"))
+    # No OS keyring here (`clear` looks for one): keyring would remember the failed discovery of
+    # this HOME for the rest of the process.
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
     box = Home(tmp_path, monkeypatch, request.param)
     box.write()
     return box
