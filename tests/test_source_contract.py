@@ -4,13 +4,16 @@ The cases are the source registry itself (`registry.SOURCES`), plus the sources 
 profile (keys in the environment): a source added to the registry is covered with no edit here.
 Each source module declares `EXAMPLE`, a profile it claims, written where its `ROOT.defined_in`
 says (the AWS config file, or a `[profiles.NAME]` table of the settings); the environment source's
-`EXAMPLE` is the environment it reads. Every source must show, for its example, that
+`EXAMPLE` is the environment it reads. Each registry source is also run inside the MFA wrapper
+(a role with `mfa_serial` whose `source_profile` is the example), which a chain puts around its
+root. Every source must show, for its example, that
 
-- the registry gives the profile to this source, not to one before it;
+- the profile resolves to this source, not to one before it in the registry;
 - `identity()` (the cache key's input) holds no secret and serializes the same way every time;
 - `describe()` is one line, with no secret;
 - building its root and reading its session makes no network call;
-- `cred-export clear --session-files` removes every store entry and shared file it owns.
+- `cred-export clear --session-files` removes every store entry and shared file it owns (and the
+  entries its session is read from are among them).
 """
 
 from __future__ import annotations
@@ -34,15 +37,19 @@ from cred_export.flows.clear import clear
 from cred_export.settings import load_settings
 from cred_export.sources import environment, registry
 from cred_export.sources.base import AWS_CONFIG, SETTINGS, Candidate, Root
+from cred_export.sources.mfa import MfaRoot
 from cred_export.stores.cache_key import digest
 from cred_export.stores.file_store import FileStore
 
 PROFILE = "contract"
+MFA_PROFILE = "contract-mfa"  # a role on PROFILE with mfa_serial: its chain's root is an MfaRoot
 
 # Sources the registry does not hold: chosen before it, from the environment, when no profile is
 # named. Their EXAMPLE is the environment they read.
 WITHOUT_A_PROFILE: tuple[ModuleType, ...] = (environment,)
 SOURCES = (*registry.SOURCES, *WITHOUT_A_PROFILE)
+# (source, whether inside the MFA wrapper)
+CASES = [(source, False) for source in SOURCES] + [(source, True) for source in registry.SOURCES]
 
 # Settings (or environment variables) whose values are secrets.
 _SECRET_NAME = re.compile(r"(?i)secret|password|passphrase|session_token|security_token|(^|_)token$")
@@ -50,6 +57,11 @@ _SECRET_NAME = re.compile(r"(?i)secret|password|passphrase|session_token|securit
 
 def source_name(source: ModuleType) -> str:
     return source.__name__.rsplit(".", 1)[-1]
+
+
+def case_name(case: tuple[ModuleType, bool]) -> str:
+    source, in_mfa = case
+    return f"{source_name(source)}-in-mfa" if in_mfa else source_name(source)
 
 
 def example_of(source: ModuleType) -> dict[str, object]:
@@ -82,6 +94,15 @@ class Home:
     root: Path
     monkeypatch: pytest.MonkeyPatch
     source: ModuleType
+    in_mfa: bool  # whether the profile is a role with mfa_serial on the example
+
+    @property
+    def name(self) -> str:
+        return case_name((self.source, self.in_mfa))
+
+    @property
+    def profile(self) -> str:
+        return MFA_PROFILE if self.in_mfa else PROFILE
 
     @property
     def example(self) -> dict[str, object]:
@@ -107,11 +128,24 @@ class Home:
             )
             lines = "".join(f"{name} = {value}\n" for name, value in self.example.items())
             aws_config = f"[profile {PROFILE}]\n{lines}"
+        if self.in_mfa:
+            aws_config += (
+                f"\n[profile {MFA_PROFILE}]\nrole_arn = arn:aws:iam::123456789012:role/Admin\n"
+                f"source_profile = {PROFILE}\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n"
+            )
         (self.root / ".aws" / "config").write_text(aws_config)
         (self.root / ".config" / "cred-export" / "config.toml").write_text(settings)
 
     def build(self) -> Root:
         """The root, built as export builds it: from the files (or environment) just written."""
+        root = self._build_source()
+        if not self.in_mfa:
+            return root
+        wrapped = resolve(self).root  # the chain alone puts the wrapper on
+        assert type(wrapped) is MfaRoot and wrapped.inner == root, f"{self.name}: no MFA wrapper"
+        return wrapped
+
+    def _build_source(self) -> Root:
         if not self.has_a_profile:
             root = self.source.from_environment()
             assert root is not None, f"{self.source.__name__}: its EXAMPLE gave no root"
@@ -142,12 +176,24 @@ def home(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mon
     # No OS keyring here (`clear` looks for one): keyring would remember the failed discovery of
     # this HOME for the rest of the process.
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
-    box = Home(tmp_path, monkeypatch, request.param)
+    box = Home(tmp_path, monkeypatch, *request.param)
     box.write()
     return box
 
 
-every_source = pytest.mark.parametrize("home", SOURCES, ids=source_name, indirect=True)
+every_source = pytest.mark.parametrize("home", CASES, ids=case_name, indirect=True)
+
+
+class ReadsRecorded(FileStore):
+    """The file store, noting every entry read from it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: set[str] = set()
+
+    def get_text(self, key: str) -> str | None:
+        self.read.add(key)
+        return super().get_text(key)
 
 
 @contextmanager
@@ -172,7 +218,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 def resolve(home: Home) -> Chain:
     """The chain `export` (and `clear`) resolves for the example: by name, or with no name."""
-    name, named = (PROFILE, True) if home.has_a_profile else ("default", False)
+    name, named = (home.profile, True) if home.has_a_profile else ("default", False)
     return resolve_chain(load_aws_config(), name, profile_named=named, idp_profiles=load_settings().profiles)
 
 
@@ -185,8 +231,8 @@ def test_every_source_declares_an_example(source: ModuleType) -> None:
 def test_the_profile_resolves_to_this_source(home: Home) -> None:
     root = home.build()
     chain = resolve(home)
-    assert chain.root == root, f"{source_name(home.source)}: its EXAMPLE resolves to {chain.root!r}"
-    assert not chain.roles
+    assert chain.root == root, f"{home.name}: its EXAMPLE resolves to {chain.root!r}"
+    assert len(chain.roles) == (1 if home.in_mfa else 0)
 
 
 @every_source
@@ -197,7 +243,7 @@ def test_identity_holds_no_secret_and_serializes_the_same_every_time(home: Home)
     assert text == json.dumps(home.build().identity(), sort_keys=True)
     assert digest(identity) == digest(home.build().identity())
     for secret in secrets_in(home.example):
-        assert secret not in text, f"{source_name(home.source)}: identity() holds a secret"
+        assert secret not in text, f"{home.name}: identity() holds a secret"
 
 
 @every_source
@@ -206,7 +252,7 @@ def test_describe_is_one_line_without_a_secret(home: Home) -> None:
     assert isinstance(line, str) and line.strip() == line and line
     assert len(line.splitlines()) == 1 and "\r" not in line and "\n" not in line
     for secret in secrets_in(home.example):
-        assert secret not in line, f"{source_name(home.source)}: describe() shows a secret"
+        assert secret not in line, f"{home.name}: describe() shows a secret"
 
 
 @every_source
@@ -231,8 +277,10 @@ def test_clear_removes_every_entry_and_file_it_owns(home: Home) -> None:
         # `clear` names a profile, so it cannot reach this source: it must own nothing to clear.
         assert root.store_keys() == [] and root.shared_files() == []
         return
-    store = FileStore()
+    store = ReadsRecorded()
     owned = [resolve(home).cache_key(), *root.store_keys()]
+    root.session(store)
+    assert store.read <= set(owned), f"{home.name}: session() reads entries store_keys() does not list"
     for n, key in enumerate(owned):
         store.put_text(key, f"owned value {n}")
     store.put_text("00unrelated", "not this profile's")
@@ -243,9 +291,9 @@ def test_clear_removes_every_entry_and_file_it_owns(home: Home) -> None:
         path.with_name(f".{path.name}.k1ll3d.tmp").write_text("a write killed before its rename")
 
     said: list[str] = []
-    clear(PROFILE, everything=False, session_files=True, say=said.append)
+    clear(home.profile, everything=False, session_files=True, say=said.append)
 
-    assert said == [f"cleared profile {PROFILE}"]
+    assert said == [f"cleared profile {home.profile}"]
     assert [key for key in owned if store.get_text(key) is not None] == []
     assert store.get_text("00unrelated") == "not this profile's"
     assert [str(path) for path in files if path.exists()] == []
