@@ -96,7 +96,7 @@ class Chain:
 
 def as_credentials(keys: Keys) -> Credentials:
     """Keys as credentials to hand out and cache; UpstreamError if a source returned malformed ones."""
-    expiration = keys.expiration or time.time() + UNKNOWN_EXPIRY_SECONDS
+    expiration = keys.expiration if keys.expiration is not None else time.time() + UNKNOWN_EXPIRY_SECONDS
     values = (keys.access_key_id, keys.secret_access_key, keys.session_token or "")
     if not all(_single_line(value) for value in values) or not _possible_expiry(expiration):
         raise UpstreamError(

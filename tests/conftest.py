@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,14 +13,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness.oidc_provider import AVAILABLE as OIDC_AVAILABLE
 from harness.oidc_provider import OpenIdProvider
 from harness.oidc_provider import ensure_installed as ensure_op_installed
+from harness.require import REQUIRE_ALL, require  # noqa: F401 (REQUIRE_ALL: read by some tests)
 from harness.sandbox import Sandbox
 from harness.secret_service import AVAILABLE as SECRET_SERVICE_AVAILABLE
 from harness.secret_service import SecretService
 from harness.signin_server import SigninServer
 from harness.sso_server import SsoServer
 from harness.sts_proxy import StsProxy
-
-REQUIRE_ALL = os.environ.get("CRED_EXPORT_TESTS_REQUIRE_ALL") == "1"
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +48,7 @@ def sts(_proxy: StsProxy) -> StsProxy:
 
 @pytest.fixture(scope="session")
 def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretService]:
-    if not SECRET_SERVICE_AVAILABLE:
-        if REQUIRE_ALL:
-            pytest.fail("gnome-keyring-daemon and dbus-daemon are required (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
-        pytest.skip("no gnome-keyring-daemon/dbus-daemon on this machine")
+    require(SECRET_SERVICE_AVAILABLE, "no gnome-keyring-daemon/dbus-daemon on this machine")
     service = SecretService(tmp_path_factory.mktemp("secret-service"))
     yield service
     service.stop()
@@ -128,10 +123,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def oidc_op() -> Iterator[OpenIdProvider]:
     """A real OpenID Provider (oidc-provider on Node) whose client redirects to a fixed port."""
-    if not OIDC_AVAILABLE:
-        if REQUIRE_ALL:
-            pytest.fail("node is required for the OpenID Provider (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
-        pytest.skip("node is not installed: no local OpenID Provider")
+    require(OIDC_AVAILABLE, "node is not installed: no local OpenID Provider")
     ensure_op_installed()
     provider = OpenIdProvider(redirect_port=free_port())
     yield provider

@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REQUIRE_ALL
 from harness import claude_code
 from harness.aws_signature import issued_by
 from harness.bedrock_server import BedrockServer
 from harness.claude_code import ClaudeCode, Start
+from harness.require import require
 from harness.sandbox import Sandbox
 from harness.signin_server import DEFAULT_IDENTITY
 
@@ -42,11 +42,7 @@ def claude_cli() -> Path:
     """The pinned Claude Code CLI, installed with `npm ci` if it is not there yet."""
     missing = [] if claude_code.installed() or claude_code.can_install() else ["npm (to install Claude Code)"]
     missing += [] if shutil.which("strace") else ["strace (to watch Claude Code's connections)"]
-    if missing:
-        reason = f"the Claude Code tests need {' and '.join(missing)}"
-        if REQUIRE_ALL:
-            pytest.fail(f"{reason} (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
-        pytest.skip(reason)
+    require(not missing, f"the Claude Code tests need {' and '.join(missing)}")
     return claude_code.ensure_installed()
 
 

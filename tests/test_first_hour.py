@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from harness.bedrock_server import BedrockServer
+from harness.require import require
 from harness.sandbox import EXECUTABLE, Result, Sandbox, learn_secrets, read_until_url
 
 README = Path(__file__).parent.parent / "README.md"
@@ -66,8 +67,7 @@ def run(box: Sandbox, *args: str, cwd: Path | None = None, read_only: bool = Fal
 @pytest.fixture
 def read_only_home(newcomer: Sandbox) -> Sandbox:
     """The newcomer's sandbox, after checking that a read-only mount of HOME stops a write."""
-    if shutil.which("unshare") is None:
-        pytest.skip("no unshare(1): cannot mount HOME read-only")
+    require(shutil.which("unshare") is not None, "no unshare(1): cannot mount HOME read-only")
     probe = subprocess.run(
         [
             "unshare",
@@ -83,8 +83,10 @@ def read_only_home(newcomer: Sandbox) -> Sandbox:
         text=True,
         timeout=30,
     )
-    if "Read-only file system" not in probe.stderr:
-        pytest.skip(f"cannot mount HOME read-only here: {probe.stderr.strip()[:120]}")
+    require(
+        "Read-only file system" in probe.stderr,
+        f"cannot mount HOME read-only here: {probe.stderr.strip()[:120]}",
+    )
     assert probe.returncode != 0 and not (newcomer.home / "p").exists()
     return newcomer
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from harness.loopback import LoopbackServer
+from harness.require import require
 from harness.sandbox import Sandbox, random_keys, remember_secret
 
 HARNESS = Path(__file__).parent / "harness"
@@ -157,8 +158,7 @@ def test_a_plain_http_sign_in_address_is_refused(sandbox, sts, tmp_path):
 
 @pytest.fixture
 def as_root() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("planting another user's files needs root (CI runs as root)")
+    require(os.geteuid() == 0, "planting another user's files needs root (CI runs as root)")
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o775, 0o1777])

@@ -23,13 +23,13 @@ from pathlib import Path
 import keyring.core
 import pytest
 from harness.locked_keyring import AVAILABLE, BusMonitor, LoginKeyring, PrivateBus
+from harness.require import require
 from harness.sandbox import Sandbox
 
 from cred_export.stores import SECRET_SERVICE, StoreUnavailable
 from cred_export.stores.keyring_store import KeyringStore
 from cred_export.stores.secret_service import SecretServiceReader
 
-REQUIRE_ALL = os.environ.get("CRED_EXPORT_TESTS_REQUIRE_ALL") == "1"
 RUN_BOUND = 60  # seconds for one CLI run; the keyring's own bound is 2 s
 WHY = {"locked": "the keyring collection is locked", "missing": "there is no keyring collection at"}
 
@@ -84,13 +84,7 @@ class Keyring:
 
 
 def _require_tools() -> None:
-    if not AVAILABLE:
-        if REQUIRE_ALL:
-            pytest.fail(
-                "dbus-daemon, dbus-send, dbus-monitor and gnome-keyring-daemon are required "
-                "(CRED_EXPORT_TESTS_REQUIRE_ALL=1)"
-            )
-        pytest.skip("no dbus-daemon/dbus-monitor/gnome-keyring-daemon on this machine")
+    require(AVAILABLE, "no dbus-daemon, dbus-send, dbus-monitor or gnome-keyring-daemon on this machine")
 
 
 def _keyring(tmp_path: Path, state: str) -> Iterator[Keyring]:

@@ -12,9 +12,10 @@ from pathlib import Path
 import boto3
 import jwt
 import pytest
-from conftest import REQUIRE_ALL, free_port
+from conftest import free_port
 from harness import chromium_browser
 from harness.oidc_provider import OpenIdProvider
+from harness.require import require
 from harness.sandbox import Sandbox, read_until_url
 
 ROLE = "arn:aws:iam::123456789012:role/bedrock"
@@ -230,10 +231,7 @@ def test_an_expired_refresh_token_means_sign_in_not_a_loop(sandbox, sts, expirin
 
 
 def test_real_headless_chromium_signs_in(sandbox, sts, oidc_op, tmp_path):
-    if not chromium_browser.chromium_available():
-        if REQUIRE_ALL:
-            pytest.fail("chromium and chromium-driver are required (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
-        pytest.skip("chromium/chromium-driver are not installed")
+    require(chromium_browser.chromium_available(), "chromium/chromium-driver are not installed")
     configure(sandbox, oidc_op)
     env = browser(tmp_path, script="chromium_browser.py")
     result = sandbox.run("login", "--profile", "corp", env=env, timeout=120)

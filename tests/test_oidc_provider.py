@@ -28,18 +28,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import chromium_browser, oidc_browser
 from harness.loopback import LoopbackServer
 from harness.oidc_provider import AVAILABLE, DEVICE_CODE_GRANT, OpenIdProvider, ensure_installed
+from harness.require import require
 
-REQUIRE_ALL = os.environ.get("CRED_EXPORT_TESTS_REQUIRE_ALL") == "1"
 SCOPE = "openid email profile offline_access"
 LOGIN = "alice@example.com"
 BROWSER_TIMEOUT = 30.0
 CHROMIUM_TIMEOUT = 45.0
-
-
-def _skip_or_fail(reason: str) -> None:
-    if REQUIRE_ALL:
-        pytest.fail(f"{reason} (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
-    pytest.skip(reason)
 
 
 class Receiver:
@@ -183,8 +177,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def installed() -> None:
-    if not AVAILABLE:
-        _skip_or_fail("node is not installed")
+    require(AVAILABLE, "node is not installed")
     ensure_installed()
 
 
@@ -360,8 +353,7 @@ def test_configured_lifetimes_and_refresh_policy(installed: None, receiver: Rece
 
 @pytest.fixture
 def chromium() -> Path:
-    if not chromium_browser.chromium_available():
-        _skip_or_fail("chromium, chromium-driver or selenium is not installed")
+    require(chromium_browser.chromium_available(), "chromium, chromium-driver or selenium is not installed")
     return Path(chromium_browser.__file__)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from harness.require import require
 from harness.sandbox import Result, Sandbox, assert_no_leak, learn_secrets, random_keys, remember_secret
 from harness.sso_server import SsoServer
 from harness.sts_proxy import StsProxy
@@ -39,7 +40,6 @@ except ModuleNotFoundError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
-REQUIRE_ALL = os.environ.get("CRED_EXPORT_TESTS_REQUIRE_ALL") == "1"
 BUILD_TIMEOUT = 1200
 SYSTEM_CONFIG = Path("/etc/cred-export/config.toml")
 INSTALLED = Path("/usr/bin/cred-export")
@@ -82,15 +82,6 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="builds and runs Linux packages"),
     pytest.mark.timeout(BUILD_TIMEOUT),
 ]
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip (or, with CRED_EXPORT_TESTS_REQUIRE_ALL=1, fail) unless `condition` holds."""
-    if condition:
-        return
-    if REQUIRE_ALL:
-        pytest.fail(f"{reason} (CRED_EXPORT_TESTS_REQUIRE_ALL=1 requires every test to run)")
-    pytest.skip(reason)
 
 
 def load_bundle_config() -> ModuleType:

@@ -6,6 +6,8 @@ an OpenID Provider, …). Each is one module in this package with
 - `match(candidate, config) -> Root | None`: whether a profile is of this kind, and if so its
   root, built from the profile's settings (everything that goes into the cache key);
 - `ROOT`: its `Root` subclass;
+- `EXAMPLE`: the settings of a profile it claims, which `tests/test_source_contract.py` runs
+  the contract every source keeps on;
 
 and a `Root` subclass that owns the behaviour: root credentials, sign-in, the session it keeps,
 the store entries and files it owns. Export, login, status, clear and doctor reach sources only

@@ -128,3 +128,8 @@ def _forbid_prompts(session, profile: str) -> None:  # type: ignore[no-untyped-d
     provider = resolver.get_provider("assume-role")
     if provider is not None:
         provider._prompter = refuse  # botocore has no public hook for this
+
+
+# A profile this source claims, as written where `ROOT.defined_in` says (for docs, and for the
+# contract every source keeps: tests/test_source_contract.py).
+EXAMPLE: dict[str, object] = {"credential_process": "/usr/local/bin/corp-credentials --account dev"}

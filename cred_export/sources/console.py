@@ -91,3 +91,8 @@ def match(candidate: Candidate, config: AwsConfig) -> ConsoleRoot | None:
     from cred_export.console import cache
 
     return ConsoleRoot(candidate.name, str(settings["login_session"]).strip(), cache.cache_dir())
+
+
+# A profile this source claims, as written where `ROOT.defined_in` says (for docs, and for the
+# contract every source keeps: tests/test_source_contract.py).
+EXAMPLE: dict[str, object] = {"login_session": "arn:aws:iam::123456789012:user/alice", "region": "eu-west-1"}

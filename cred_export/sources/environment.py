@@ -29,3 +29,12 @@ def from_environment() -> EnvironmentRoot | None:
         return None
     token = os.environ.get("AWS_SESSION_TOKEN", "").strip() or None
     return EnvironmentRoot("default", key_id, secret, token)
+
+
+# The environment this source reads (for docs, and for the contract every source keeps:
+# tests/test_source_contract.py).
+EXAMPLE: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLETOKEN",
+}

@@ -81,3 +81,13 @@ def match(candidate: Candidate, config: AwsConfig) -> OidcRoot | None:
     if candidate.origin != OidcRoot.defined_in or candidate.settings.get("source") != OidcRoot.kind:
         return None
     return OidcRoot(candidate.name, parse_oidc(candidate.name, dict(candidate.settings)))
+
+
+# A profile this source claims, as written where `ROOT.defined_in` says (for docs, and for the
+# contract every source keeps: tests/test_source_contract.py).
+EXAMPLE: dict[str, object] = {
+    "source": "oidc",
+    "issuer": "https://login.example.com",
+    "client_id": "cred-export",
+    "role_arn": "arn:aws:iam::123456789012:role/Developer",
+}

@@ -95,3 +95,13 @@ def _exchange(root: SamlRoot, assertion: str) -> Keys:
         region=settings.region or "us-east-1",
         duration=settings.duration_seconds,
     )
+
+
+# A profile this source claims, as written where `ROOT.defined_in` says (for docs, and for the
+# contract every source keeps: tests/test_source_contract.py).
+EXAMPLE: dict[str, object] = {
+    "source": "saml",
+    "assertion_command": "corp-saml --app aws",
+    "role_arn": "arn:aws:iam::123456789012:role/Developer",
+    "principal_arn": "arn:aws:iam::123456789012:saml-provider/Corp",
+}

@@ -130,3 +130,13 @@ def _role_credentials(root: SsoRoot, access_token: str) -> Keys:
         raise UpstreamError(
             f"{what} for profile {root.profile!r} answered without complete credentials", profile=root.profile
         ) from None
+
+
+# A profile this source claims, as written where `ROOT.defined_in` says (for docs, and for the
+# contract every source keeps: tests/test_source_contract.py).
+EXAMPLE: dict[str, object] = {
+    "sso_start_url": "https://example.awsapps.com/start",
+    "sso_region": "eu-west-1",
+    "sso_account_id": "123456789012",
+    "sso_role_name": "Developer",
+}

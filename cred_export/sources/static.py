@@ -60,3 +60,11 @@ def match(candidate: Candidate, config: AwsConfig) -> StaticRoot | None:
     if candidate.origin != AWS_CONFIG or not has_keys(settings) or needs_botocore(settings):
         return None
     return root_from(candidate.name, settings)
+
+
+# A profile this source claims, as written where `ROOT.defined_in` says (for docs, and for the
+# contract every source keeps: tests/test_source_contract.py).
+EXAMPLE: dict[str, object] = {
+    "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+    "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from harness.require import require
 from harness.sandbox import Sandbox, remember_secret
 
 START_URL = "https://corp.awsapps.com/start"
@@ -189,10 +190,7 @@ def without_permission_override() -> list[str]:
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        import pytest
-
-        pytest.skip("running as root without setpriv: permissions cannot be made to bind")
+    require(setpriv is not None, "running as root without setpriv: permissions cannot be made to bind")
     return [setpriv, f"--bounding-set={_DAC_CAPABILITIES}", "--"]
 
 

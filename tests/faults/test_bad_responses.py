@@ -8,7 +8,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, unescape
@@ -79,6 +79,15 @@ def _outcome(call: Callable[[], Any]) -> Any:
 
 def _single_line(value: object) -> bool:
     return isinstance(value, str) and value != "" and "\n" not in value and "\r" not in value
+
+
+def _refusal(outcome: object, kinds: type | tuple[type, ...], *names: str) -> str:
+    """The error a refused answer became: of `kinds`, one line, naming the call (one of `names`)."""
+    assert isinstance(outcome, kinds), f"expected {kinds}, got {outcome!r}"
+    line = str(outcome)
+    assert _single_line(line), repr(line)
+    assert any(name in line for name in names), f"{line!r} names none of {names}"
+    return line
 
 
 # --- STS --------------------------------------------------------------------------------------
@@ -178,7 +187,7 @@ def test_sts_answers_become_credentials_or_an_upstream_error(front, answer):
         lambda: as_credentials(sts_calls.assume_role(keys, role, signer_profile="p", target_profile="p"))
     )
     if not isinstance(outcome, Credentials):
-        assert isinstance(outcome, UpstreamError)
+        _refusal(outcome, UpstreamError, "STS AssumeRole", "credentials obtained are malformed")
         assert not _plainly_complete(said), "a complete, well-formed answer was refused"
         return
     # Handed out only when the service said all of it, and exactly what it said.
@@ -270,13 +279,35 @@ def _with_valid_sso_token() -> None:
     },
     status=200,
 )
+@example(  # an expiry of 0 is the epoch, not "unknown": refused, not handed out for an hour
+    document={
+        "roleCredentials": {
+            "accessKeyId": "0",
+            "secretAccessKey": "0",
+            "sessionToken": "0",
+            "expiration": 0.5,
+        }
+    },
+    status=200,
+)
+@example(
+    document={
+        "roleCredentials": {
+            "accessKeyId": "A",
+            "secretAccessKey": "s",
+            "sessionToken": "t",
+            "expiration": 1.9e12 + 0.5,
+        }
+    },
+    status=200,
+)
 def test_sso_portal_answers_become_credentials_or_an_upstream_error(front, document, status):
     _with_valid_sso_token()
     _answering(front, status, json.dumps(document).encode(), "application/json")
     outcome = _outcome(lambda: as_credentials(_SSO_ROOT.credentials(NullStore())))
     said = document.get("roleCredentials") if status == 200 and isinstance(document, dict) else None
     if not isinstance(outcome, Credentials):
-        assert isinstance(outcome, (UpstreamError, LoginRequired))
+        _refusal(outcome, (UpstreamError, LoginRequired), "SSO GetRoleCredentials", "malformed", "login")
         assert not _complete_role_credentials(said), "a complete, well-formed answer was refused"
         return
     # Handed out only when the portal said all of it, and exactly what it said (expiry in ms).
@@ -284,7 +315,7 @@ def test_sso_portal_answers_become_credentials_or_an_upstream_error(front, docum
     assert outcome.access_key_id == said["accessKeyId"]
     assert outcome.secret_access_key == said["secretAccessKey"]
     assert outcome.session_token == said["sessionToken"]
-    assert outcome.expiration == said["expiration"] / 1000
+    assert outcome.expiration == int(said["expiration"]) / 1000  # a Long: botocore drops any fraction
     assert outcome.assumed_expiry is False
 
 
@@ -297,7 +328,7 @@ def _complete_role_credentials(said: object) -> bool:
     return (
         all(_single_line(value) for value in values)
         and isinstance(expiration, (int, float))
-        and 0 < expiration < LATEST_TIME * 1000
+        and 0 < int(expiration) < LATEST_TIME * 1000  # milliseconds, read as a Long
     )
 
 
@@ -318,17 +349,51 @@ _token_answers = json_object_with(
 # Tokens too big to be read back once saved: refused, never saved to be lost.
 @example(document={"accessToken": "x" * 61903, "expiresIn": 3600, "refreshToken": "x" * 200000})
 def test_sso_oidc_renewal_answers_become_a_token_or_an_upstream_error(front, document):
+    Path(tokens.path_for(_SSO)).unlink(missing_ok=True)
     _answering(front, 200, json.dumps(document).encode(), "application/json")
+    registered_until = float(int(time.time()) + 3600)  # whole seconds, as the token file keeps it
     token = SsoToken(
-        START_URL, "us-east-1", "aoa", time.time() + 60, "client", "secret", time.time() + 3600, "aor"
+        START_URL, "us-east-1", "aoa", time.time() + 60, "client", "secret", registered_until, "aor"
     )
 
-    def renew_and_keep() -> None:
+    def renew_and_keep() -> SsoToken:
         renewed = sso_oidc.refresh(_SSO, token)
         tokens.save(_SSO, renewed)
-        assert tokens.load(_SSO) is not None
+        return renewed
 
-    _outcome(renew_and_keep)
+    before = time.time()
+    outcome = _outcome(renew_and_keep)
+    after = time.time()
+    if not isinstance(outcome, SsoToken):
+        line = _refusal(outcome, UpstreamError, "SSO-OIDC", "IAM Identity Center")
+        assert not _usable_token_answer(document) or "too large" in line, (
+            f"a usable answer was refused: {line}"
+        )
+        assert tokens.load(_SSO) is None  # nothing half-kept
+        return
+    # Renewed only from an access token and a whole-second lifetime, and exactly with what came.
+    assert _usable_token_answer(document)
+    lifetime = min(max(document.get("expiresIn", 3600), 0), sso_oidc.MAX_TOKEN_LIFETIME)
+    assert outcome.access_token == document["accessToken"]
+    assert before + lifetime <= outcome.expires_at <= after + lifetime
+    said_refresh = document.get("refreshToken")
+    assert outcome.refresh_token == (
+        said_refresh if isinstance(said_refresh, str) and said_refresh else "aor"
+    )
+    assert (outcome.client_id, outcome.client_secret) == ("client", "secret")
+    assert outcome.registration_expires_at == registered_until
+    # What was kept reads back as the same token (the file keeps whole seconds).
+    kept = tokens.load(_SSO)
+    assert kept is not None and abs(kept.expires_at - outcome.expires_at) < 1
+    assert replace(kept, expires_at=outcome.expires_at) == outcome
+
+
+def _usable_token_answer(document: object) -> bool:
+    """Whether an SSO-OIDC CreateToken answer holds an access token and a whole-second lifetime."""
+    if not isinstance(document, dict):
+        return False
+    access_token, lifetime = document.get("accessToken"), document.get("expiresIn", 3600)
+    return isinstance(access_token, str) and access_token != "" and isinstance(lifetime, int)
 
 
 # --- OpenID Providers ---------------------------------------------------------------------------
@@ -360,6 +425,11 @@ _complete_discovery = st.fixed_dictionaries(
 _discovery = st.one_of(_odd_discovery, _complete_discovery)
 
 
+def _host(front: FaultyUpstream) -> str:
+    """The provider as its errors name it: by URL, or by host and port."""
+    return front.url.split("://", 1)[1]
+
+
 def _oidc_profile(front: FaultyUpstream):  # type: ignore[no-untyped-def]
     raw = {"source": "oidc", "issuer": front.url, "client_id": "c", "role_arn": "arn:aws:iam::1:role/r"}
     return parse_oidc("corp", raw)
@@ -386,7 +456,8 @@ def test_discovery_documents_become_a_provider_or_an_upstream_error(front, docum
     _answering(front, status, body, "application/json")
     outcome = _outcome(lambda: oidc.discover(_oidc_profile(front)))
     if not isinstance(outcome, oidc.Provider):
-        assert isinstance(outcome, CredExportError)  # UpstreamError; ConfigError for an endpoint not https
+        # UpstreamError; ConfigError for an endpoint not https
+        _refusal(outcome, CredExportError, _host(front))  # naming the provider
         return
     # A provider only from a 200 naming this issuer, with exactly the endpoints it named.
     said = json.loads(body)
@@ -513,7 +584,7 @@ def test_token_answers_become_an_id_token_or_an_upstream_error(front, response, 
     valid = right_keys and isinstance(signed, _Signed) and signed.valid_for(profile.client_id)
     outcome = _outcome(validate_and_keep)
     if outcome is not None:
-        assert isinstance(outcome, UpstreamError)
+        _refusal(outcome, UpstreamError, _host(front))
         assert not valid, f"a valid id_token was refused: {outcome}"
         assert store.texts == {}
         return

@@ -33,6 +33,7 @@ from faultkit import (
     write_sso_config,
 )
 from faulty import FaultyUpstream
+from harness.require import require
 from harness.sandbox import Sandbox
 
 NOBODY = 65534
@@ -69,8 +70,7 @@ def shared_dir() -> Iterator[Path]:
 def _as_another_user(path: Path, text: str) -> None:
     """Write `path` (0600) as uid 65534, through setpriv: a file another local user owns."""
     setpriv = shutil.which("setpriv")
-    if setpriv is None or os.geteuid() != 0:
-        pytest.skip("needs root and setpriv to act as another local user")
+    require(setpriv is not None and os.geteuid() == 0, "needs root and setpriv to act as another local user")
     subprocess.run(
         [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
          "sh", "-c", 'umask 077 && cat > "$1"', "sh", str(path)],

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from faultkit import random_token, seed_sso_token, write_sso_config
 from faulty import Answer, FaultyUpstream
+from harness.require import require
 from harness.sandbox import EXECUTABLE, Sandbox
 
 RUN_BOUND = 60.0
@@ -127,8 +128,9 @@ def test_the_slow_path_turns_core_dumps_off(tmp_path):
     """Seen from outside, in /proc, while the export waits on a hung service."""
     import resource
 
-    if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
-        pytest.skip("the hard core limit is 0 here: nothing to turn off")
+    require(
+        resource.getrlimit(resource.RLIMIT_CORE)[1] != 0, "the hard core limit is 0 here: nothing to turn off"
+    )
     front = FaultyUpstream(dialect="sts")
     front.fault = "hang"
     box = Sandbox(tmp_path, front.url)
