@@ -74,7 +74,7 @@ class MfaRoot(Root):
             fresh.access_key_id,
             fresh.secret_access_key,
             fresh.session_token or "",
-            fresh.expiration or time.time() + 3600,
+            fresh.expiration if fresh.expiration is not None else time.time() + 3600,
             issued=time.time(),
         )
         store.put(self.session_key(), creds)
