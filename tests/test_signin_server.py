@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from harness.loopback import get_without_redirects
 from harness.signin_server import (
     ACCESS_TOKEN_FIELDS,
+    AUTH_CODE_TTL,
     AWS_CLI_LOGIN_FIELDS,
     CROSS_DEVICE_CLIENT,
     DEFAULT_IDENTITY,
@@ -425,9 +426,8 @@ def test_code_verifier_must_be_43_to_128_unreserved_characters(server: SigninSer
 
 
 def test_expired_code_is_authcode_expired(server: SigninServer, signin: BaseClient) -> None:
-    server.auth_code_ttl = 0
     code = _sign_in(server)
-    time.sleep(0.05)
+    server.advance(AUTH_CODE_TTL + 1)
     with pytest.raises(signin.exceptions.AccessDeniedException) as exc:
         _redeem(signin, OTHER_KEY, code)
     _assert_error(exc.value, "AccessDeniedException", "AUTHCODE_EXPIRED", 401)
