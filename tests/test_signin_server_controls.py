@@ -103,7 +103,9 @@ def test_reset_restores_defaults_and_forgets_everything(
     server.challenge_methods.add("S256")
     server.fail_next_refreshes(3)
     server.deny_next_authorization()
+    server.advance(60)
     server.reset()
+    assert server.elapsed == 0
     assert (server.identity, server.expires_in, server.delay) == (DEFAULT_IDENTITY, 900, 0.0)
     assert (server.dpop_max_skew, server.auth_code_ttl, server.session_ttl) == (60, 300, 12 * 3600)
     assert server.spent_refresh_error == "TOKEN_EXPIRED" and server.challenge_methods == {"SHA-256"}

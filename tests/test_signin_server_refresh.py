@@ -137,11 +137,13 @@ def test_expired_session_refuses_refresh(
 
 
 def test_session_lifetime_ends_refreshes(server: SigninServer, signin: BaseClient, tmp_path: Path) -> None:
-    server.session_ttl = 0
     cached, key = read_cache_file(server.new_session(tmp_path))
+    token = refresh(signin, key, cached["refreshToken"])
+    server.advance(server.session_ttl)  # twelve hours on for the service; the proofs stay fresh
     with pytest.raises(signin.exceptions.AccessDeniedException) as exc:
-        refresh(signin, key, cached["refreshToken"])
+        refresh(signin, key, token["refreshToken"])
     assert_error(exc.value, "AccessDeniedException", "TOKEN_EXPIRED", 401)
+    assert server.refusals == {"session-ended": 1}
 
 
 # ------------------------------------------------------------------------- fault switches

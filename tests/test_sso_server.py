@@ -590,7 +590,9 @@ def test_reset_restores_defaults_and_forgets_everything(server: SsoServer, oidc:
         server.device_interval
     ) = 5
     server.roles.clear()
+    server.advance(60)
     server.reset()
+    assert server.elapsed == 0
     assert (server.access_token_ttl, server.role_credentials_ttl) == (3600, 3600)
     assert (server.device_code_ttl, server.device_interval) == (600, 1)
     assert server.roles == {(ACCOUNT, ROLE)}
