@@ -88,7 +88,7 @@ class StandIn:
         """Put every test-adjustable setting back to its default."""
 
     def _clear_state(self) -> None:
-        """Forget everything issued or recorded (besides `calls`)."""
+        """Forget everything issued or recorded besides `calls` and `requests` (which `reset` clears)."""
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         """The request handler; by default each GET and POST goes to `_dispatch`."""
