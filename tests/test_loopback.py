@@ -168,12 +168,13 @@ def loopback_threads() -> list[threading.Thread]:
 def test_a_trickling_client_and_silent_connections_cannot_hold_off_the_redirect():
     receiver = LoopbackReceiver("/cb", state="s")
     port = port_of(receiver.redirect_uri)
-    trickler = Trickler(port)  # first in the queue: a one-at-a-time receiver would serve it first
+    # first in the queue: a one-at-a-time receiver would serve it first
+    trickler = Trickler(port, interval=0.25)
     silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(3)]
     sent: dict[str, float | int] = {}
 
     def browser() -> None:
-        time.sleep(2.5)  # the trickler has sent two bytes, each within any per-read timeout
+        time.sleep(0.6)  # the trickler has sent three bytes, each within any per-read timeout
         sent["at"] = time.monotonic()
         sent["status"] = get(receiver.redirect_uri + "?code=good&state=s")
 
@@ -272,7 +273,7 @@ def test_login_succeeds_within_its_timeout_while_a_client_trickles_at_the_redire
     trickler = Trickler(port)
     silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
     try:
-        time.sleep(1)  # they are ahead of the browser in the queue
+        time.sleep(0.2)  # they are ahead of the browser in the queue (connected before it)
         visit(url)  # the user signs in: the stand-in redirects, the browser follows (strays first)
         out, err = login.communicate(timeout=20)
         elapsed = time.monotonic() - started

@@ -198,8 +198,8 @@ def renewing_op() -> Iterator[OpenIdProvider]:
 
 @pytest.fixture
 def expiring_op() -> Iterator[OpenIdProvider]:
-    """Like `renewing_op`, but its refresh tokens expire after 3 s."""
-    provider = OpenIdProvider(redirect_port=free_port(), id_token_ttl=60, refresh_token_ttl=3)
+    """Like `renewing_op`, but its refresh tokens expire after 5 minutes (which a test lets pass)."""
+    provider = OpenIdProvider(redirect_port=free_port(), id_token_ttl=60, refresh_token_ttl=300)
     yield provider
     provider.stop()
 
@@ -218,7 +218,7 @@ def test_silent_renewal_with_a_rotating_refresh_token(sandbox, sts, renewing_op,
 def test_an_expired_refresh_token_means_sign_in_not_a_loop(sandbox, sts, expiring_op, tmp_path):
     configure(sandbox, expiring_op)
     assert sandbox.run("login", "--profile", "corp", env=browser(tmp_path)).code == 0
-    time.sleep(4)  # past the refresh token's 3 s lifetime
+    expiring_op.advance(301)  # past the refresh token's lifetime
     sandbox.set_cached_expiry(12 * 60)  # a refresh is due, but what is cached is still good
     first = sandbox.run("--profile", "corp")
     assert first.code == 0 and "warning" in first.stderr  # cached credentials still have 12 min

@@ -28,6 +28,7 @@ from botocore.tokens import SSOTokenProvider
 from harness.loopback import get_without_redirects
 from harness.sso_server import (
     ACCOUNT_ACCESS_SCOPE,
+    AUTH_CODE_TTL,
     AWS_CLI_TOKEN_FIELDS,
     DEVICE_CODE_GRANT,
     SsoServer,
@@ -214,7 +215,7 @@ def test_device_flow_pending_slow_down_approved_token(server: SsoServer, oidc: B
 
     status, _, page = get_without_redirects(auth["verificationUriComplete"])
     assert status == 200 and "approved" in page
-    time.sleep(1.05)
+    server.advance(1.05)  # the interval has passed since the previous poll
     token = _poll(oidc, reg, auth["deviceCode"])
 
     assert token["tokenType"] == "Bearer" and token["expiresIn"] == 3600
@@ -236,7 +237,7 @@ def test_slow_down_until_interval_has_passed_since_previous_poll(server: SsoServ
     auth = _start(oidc, reg)
     with pytest.raises(oidc.exceptions.AuthorizationPendingException):
         _poll(oidc, reg, auth["deviceCode"])
-    time.sleep(1.05)
+    server.advance(1.05)
     with pytest.raises(oidc.exceptions.AuthorizationPendingException):
         _poll(oidc, reg, auth["deviceCode"])
     with pytest.raises(oidc.exceptions.SlowDownException):
@@ -272,7 +273,7 @@ def test_device_code_expires(server: SsoServer, oidc: BaseClient) -> None:
     auth = _start(oidc, reg)
     with pytest.raises(oidc.exceptions.AuthorizationPendingException):
         _poll(oidc, reg, auth["deviceCode"])
-    time.sleep(1.05)
+    server.advance(1.05)
     with pytest.raises(oidc.exceptions.ExpiredTokenException) as exc:
         _poll(oidc, reg, auth["deviceCode"])
     _assert_oidc_error(exc.value, "ExpiredTokenException", "expired_token")
@@ -350,9 +351,8 @@ def test_authorization_code_bound_to_client_and_expires(server: SsoServer, oidc:
     reg, other = _register_pkce(oidc), _register_pkce(oidc)
     with pytest.raises(oidc.exceptions.InvalidGrantException):
         _redeem_code(oidc, other, _auth_code(server, reg))
-    server.auth_code_ttl = 0
     code = _auth_code(server, reg)
-    time.sleep(0.01)
+    server.advance(AUTH_CODE_TTL + 1)
     with pytest.raises(oidc.exceptions.InvalidGrantException) as exc:
         _redeem_code(oidc, reg, code)
     assert "expired" in exc.value.response["error_description"]
@@ -590,7 +590,9 @@ def test_reset_restores_defaults_and_forgets_everything(server: SsoServer, oidc:
         server.device_interval
     ) = 5
     server.roles.clear()
+    server.advance(60)
     server.reset()
+    assert server.elapsed == 0
     assert (server.access_token_ttl, server.role_credentials_ttl) == (3600, 3600)
     assert (server.device_code_ttl, server.device_interval) == (600, 1)
     assert server.roles == {(ACCOUNT, ROLE)}

@@ -32,17 +32,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.parse
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
 
 from harness import bedrock_runtime, event_stream
 from harness.aws_signature import Caller, Lookup, Refused, verify
-from harness.loopback import LoopbackServer
+from harness.stand_in import StandIn
 
 ACCOUNT = "123456789012"
 CREATED = "2025-09-29T00:00:00Z"
@@ -94,48 +92,32 @@ class ApplicationProfile:
     source: str  # the system-defined profile id it copies
 
 
-class BedrockServer:
+class BedrockServer(StandIn):
+    """Bedrock and Bedrock Runtime on 127.0.0.1. It issues nothing that expires: the credentials it
+    checks are the issuers', judged on this machine's time."""
+
+    requests: list[Request]
+
     def __init__(self, credentials: Lookup | None = None) -> None:
         self.credentials = credentials
+        self.refusals: list[Refusal] = []
+        super().__init__()
+
+    def _restore_defaults(self) -> None:
         self.profiles: list[str] = list(DEFAULT_PROFILES)
         self.applications: list[ApplicationProfile] = []
         self.deny = False
         self.page_size = MAX_RESULTS  # the largest page the server returns, whatever is asked
         self.reply_text = DEFAULT_REPLY
-        self.calls: Counter[str] = Counter()
-        self.requests: list[Request] = []
-        self.refusals: list[Refusal] = []
-        self._lock = threading.Lock()
-        self._http = LoopbackServer(self._handler())
 
-    @property
-    def url(self) -> str:
-        return self._http.url
-
-    def reset(self) -> None:
-        with self._lock:
-            self.calls.clear()
-            self.requests.clear()
-            self.refusals.clear()
-        self.profiles = list(DEFAULT_PROFILES)
-        self.applications = []
-        self.deny = False
-        self.page_size = MAX_RESULTS
-        self.reply_text = DEFAULT_REPLY
-
-    def close(self) -> None:
-        self._http.close()
+    def _clear_state(self) -> None:
+        self.refusals.clear()
 
     def summaries(self, region: str, kind: str) -> list[dict[str, object]]:
         """What ListInferenceProfiles lists in `region` for `kind` (SYSTEM_DEFINED or APPLICATION)."""
         if kind == "APPLICATION":
             return [_application_summary(app, region) for app in self.applications]
         return [_system_summary(profile_id, region) for profile_id in self.profiles]
-
-    def _record(self, request: Request) -> None:
-        with self._lock:
-            self.calls[request.operation] += 1
-            self.requests.append(request)
 
     def _refuse(self, operation: str, refused: Refused, authorization: str) -> None:
         with self._lock:
@@ -155,7 +137,7 @@ class BedrockServer:
             )
         return Caller(key_id, region, "sigv4")
 
-    def _handler(self):  # type: ignore[no-untyped-def]
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -171,9 +153,10 @@ class BedrockServer:
                     return
                 query = dict(urllib.parse.parse_qsl(url.query))
                 server._record(
+                    "ListInferenceProfiles",
                     Request(
                         "ListInferenceProfiles", caller.key_id, caller.region, query, scheme=caller.scheme
-                    )
+                    ),
                 )
                 if server.deny:
                     return self._error(
@@ -196,7 +179,8 @@ class BedrockServer:
                     return
                 model = urllib.parse.unquote(route["model"])
                 server._record(
-                    Request(operation, caller.key_id, caller.region, {}, model=model, scheme=caller.scheme)
+                    operation,
+                    Request(operation, caller.key_id, caller.region, {}, model=model, scheme=caller.scheme),
                 )
                 if server.deny:
                     return self._error(

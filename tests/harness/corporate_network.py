@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -25,29 +25,25 @@ import jwt
 import trustme
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.stand_in import StandIn
+
 CLIENT_ID = "corp-cli"
 
 
-class TlsOpenIdProvider:
+class TlsOpenIdProvider(StandIn):
+    """`calls` and `requests` count and list the paths asked for; `issuer` is `url` (https)."""
+
+    requests: list[str]
+
     def __init__(self, directory: Path) -> None:
         self.ca = trustme.CA()
         self.ca_file = directory / "corporate-ca.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert("127.0.0.1").configure_cert(context)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.issuer = f"https://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(tls=context)
+        self.issuer = self.url
 
     def _discovery(self) -> dict:
         return {
@@ -65,7 +61,7 @@ class TlsOpenIdProvider:
     def _token(self, form: dict[str, str]) -> tuple[int, dict]:
         if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
             return 400, {"error": "invalid_grant", "error_description": "refresh_token grants only"}
-        now = int(time.time())
+        now = int(time.time())  # the client judges the token, by its own clock
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "sub": "alice", "email": "alice@corp.example"}
         token = jwt.encode(
             {**claims, "iat": now, "exp": now + 3600}, self._key, "RS256", headers={"kid": "k1"}
@@ -80,7 +76,7 @@ class TlsOpenIdProvider:
                 pass
 
             def do_GET(self) -> None:
-                provider.requests.append(self.path)
+                provider._record(self.path, self.path)
                 documents = {
                     "/.well-known/openid-configuration": provider._discovery,
                     "/jwks": provider._jwks,
@@ -88,7 +84,7 @@ class TlsOpenIdProvider:
                 self._answer(200, documents[self.path]()) if self.path in documents else self._answer(404, {})
 
             def do_POST(self) -> None:
-                provider.requests.append(self.path)
+                provider._record(self.path, self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 form = {key: values[0] for key, values in parse_qs(body).items()}
                 self._answer(*provider._token(form)) if self.path == "/token" else self._answer(404, {})

@@ -9,6 +9,7 @@ reads the issuer it prints, collects its request log and speaks to its endpoints
 Both are native clients with the grants authorization_code, refresh_token and device_code, so any
 port of a registered loopback redirect URI matches (RFC 8252). Sign-in goes through the provider's
 own development pages (any login name, then consent); `harness.oidc_browser` fills them in.
+`advance(seconds)` moves the provider's clock on, so its tokens expire without a wait.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CLIENT_SECRET = "s3cret"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REQUEST_PREFIX = "request "
 SYNC_PATH = "/--log-sync/"
+CLOCK_PATH = "/--clock/advance"
 INSTALL_TIMEOUT = 300.0
 HTTP_TIMEOUT = 10.0
 
@@ -111,6 +113,7 @@ class OpenIdProvider:
         self.redirect_uri = f"http://127.0.0.1{port}{redirect_path}"
         self.requests: list[dict[str, Any]] = []
         self.log: list[str] = []
+        self.elapsed = 0.0  # seconds its clock has been advanced
         self._lock = threading.Lock()
         self._logged = threading.Condition(self._lock)
         self._syncs = 0
@@ -197,6 +200,19 @@ class OpenIdProvider:
     @property
     def running(self) -> bool:
         return self._process.poll() is None
+
+    # -- clock -----------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass for the provider (its Date.now()): its tokens and codes age at once.
+
+        The clock never goes back, so advance only a provider of your own, not the shared `oidc_op`.
+        """
+        request = urllib.request.Request(f"{self.issuer}{CLOCK_PATH}?seconds={seconds}", method="POST")
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+            if response.status != 204:
+                raise RuntimeError(f"the clock control answered {response.status}")
+        self.elapsed += seconds
 
     # -- request log -----------------------------------------------------------------------
 

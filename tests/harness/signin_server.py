@@ -54,6 +54,7 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from harness.loopback import LoopbackServer, dispatching_handler
+from harness.loopback import dispatching_handler
+from harness.stand_in import StandIn
 
 SAME_DEVICE_CLIENT = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE_CLIENT = "arn:aws:signin:::devtools/cross-device"
@@ -194,29 +196,25 @@ class IssuedCredentials:
     expires_at: float
 
 
-class SigninServer:
-    """AWS Sign-In (``/v1/authorize``, ``/v1/token``) on 127.0.0.1 (random port), from a daemon thread."""
+class SigninServer(StandIn):
+    """AWS Sign-In (``/v1/authorize``, ``/v1/token``) on 127.0.0.1 (random port), from a daemon thread.
+
+    ``calls`` counts Authorize, SessionConfirmation and CreateOAuth2Token.
+    """
+
+    requests: list[dict[str, Any]]
 
     def __init__(self, identity: str = DEFAULT_IDENTITY) -> None:
-        self._lock = threading.RLock()
         self._flight_lock = threading.Lock()
         self._initial_identity = identity
-        self.calls: Counter[str] = Counter()  # Authorize, SessionConfirmation, CreateOAuth2Token
         self.grants: Counter[str] = Counter()  # CreateOAuth2Token calls per grantType
         self.refusals: Counter[str] = Counter()  # refused token calls per reason ("dpop-htu", ...)
-        self.requests: list[dict[str, Any]] = []
         self.issued: list[IssuedCredentials] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._id_token_key = ec.generate_private_key(ec.SECP384R1())
         self.id_token_kid = str(uuid.uuid4())
-        self._restore_defaults()
-        self._clear_state()
-        self._http = LoopbackServer(dispatching_handler(self._serve, now=self._now))
-
-    @property
-    def url(self) -> str:
-        return self._http.url
+        super().__init__()
 
     @property
     def id_token_public_key(self) -> ec.EllipticCurvePublicKey:
@@ -229,19 +227,6 @@ class SigninServer:
         return Counter({reason: n for reason, n in self.refusals.items() if reason.startswith("dpop-")})
 
     # ----------------------------------------------------------------- test controls
-
-    def reset(self) -> None:
-        """Forget every code, session and token, clear counters and log, restore default settings."""
-        with self._lock:
-            self.calls.clear()
-            self.grants.clear()
-            self.refusals.clear()
-            self.requests.clear()
-            self.issued.clear()
-            with self._flight_lock:
-                self.max_in_flight = self.in_flight
-            self._restore_defaults()
-            self._clear_state()
 
     def fail_next_refreshes(self, count: int = 1, error: str | int = "TOKEN_EXPIRED") -> None:
         """The next ``count`` refresh_token calls fail with ``error`` (a REFRESH_FAULTS key, 500 or 429).
@@ -336,15 +321,6 @@ class SigninServer:
             write_login_profile(Path(config_file), profile, arn, region)
         return path
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> SigninServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ----------------------------------------------------------------- state
 
     def _restore_defaults(self) -> None:
@@ -354,8 +330,9 @@ class SigninServer:
         self.auth_code_ttl = AUTH_CODE_TTL
         self.dpop_max_skew = DPOP_MAX_SKEW
         self.delay = 0.0  # seconds each CreateOAuth2Token call waits before it is handled
-        # Seconds the service's clock is ahead of this machine's: its `Date` header and its idea of
-        # a recent DPoP `iat` move with it (a client with a skewed clock, seen from the server).
+        # Seconds the service's clock is ahead of this machine's (a client with a skewed clock, seen
+        # from the server): unlike `advance()`, its `Date` header and its idea of a recent DPoP `iat`
+        # move with it.
         self.clock_offset = 0.0
         self.challenge_methods: set[str] = {CHALLENGE_METHOD}
         # What a spent or unknown refresh token gets: "TOKEN_EXPIRED" (AccessDeniedException, botocore's
@@ -363,6 +340,11 @@ class SigninServer:
         self.spent_refresh_error = "TOKEN_EXPIRED"
 
     def _clear_state(self) -> None:
+        self.grants.clear()
+        self.refusals.clear()
+        self.issued.clear()
+        with self._flight_lock:
+            self.max_in_flight = self.in_flight
         self._codes: dict[str, AuthCode] = {}
         self._sessions: list[Session] = []
         self._refresh_tokens: dict[str, Session] = {}  # current refresh token -> its session
@@ -371,7 +353,15 @@ class SigninServer:
         self._denials = 0
 
     def _now(self) -> float:
+        """The service's clock, by which its codes, sessions and credentials expire."""
+        return self.now() + self.clock_offset
+
+    def _client_comparable_now(self) -> float:
+        """The time a client's clock is compared with (`Date`, DPoP `iat`): the skew, not `advance()`."""
         return time.time() + self.clock_offset
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return dispatching_handler(self._dispatch, now=self._client_comparable_now)
 
     def _start_session(self, arn: str, client_id: str, thumbprint: str, region: str | None) -> Session:
         session = Session(
@@ -422,7 +412,7 @@ class SigninServer:
 
     # ----------------------------------------------------------------- dispatch
 
-    def _serve(self, method: str, raw_path: str, headers: Any, body: bytes) -> Reply:
+    def _dispatch(self, method: str, raw_path: str, headers: Any, body: bytes) -> Reply:
         with self._flight_lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -436,19 +426,18 @@ class SigninServer:
             query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
             with self._lock:
                 if (method, parts.path) == ("GET", "/v1/authorize"):
-                    self._record("Authorize", query)
+                    self._record_call("Authorize", query)
                     return self._authorize(query, headers)
                 if (method, parts.path) == ("GET", CONFIRMATION_PATH):
-                    self._record("SessionConfirmation", query)
+                    self._record_call("SessionConfirmation", query)
                     return self._confirmation_page(query)
             return _json_reply(404, {"message": f"No route for {method} {raw_path}"})
         finally:
             with self._flight_lock:
                 self.in_flight -= 1
 
-    def _record(self, op: str, fields: dict[str, Any]) -> None:
-        self.calls[op] += 1
-        self.requests.append({"op": op, **fields})
+    def _record_call(self, op: str, fields: dict[str, Any]) -> None:
+        self._record(op, {"op": op, **fields})
 
     # ----------------------------------------------------------------- browser pages
 
@@ -536,9 +525,8 @@ class SigninServer:
     # ----------------------------------------------------------------- CreateOAuth2Token
 
     def _token_endpoint(self, path: str, headers: Any, body: bytes) -> Reply:
-        self.calls["CreateOAuth2Token"] += 1
         entry: dict[str, Any] = {"op": "CreateOAuth2Token"}
-        self.requests.append(entry)
+        self._record("CreateOAuth2Token", entry)  # filled in below
         form = (headers.get("Content-Type") or "").split(";")[
             0
         ].strip() == "application/x-www-form-urlencoded"
@@ -676,7 +664,8 @@ class SigninServer:
         ):
             raise _invalid("The DPoP proof htu does not match the request URI", "dpop-htu")
         iat = claims.get("iat")
-        if not isinstance(iat, int) or isinstance(iat, bool) or abs(self._now() - iat) > self.dpop_max_skew:
+        is_seconds = isinstance(iat, int) and not isinstance(iat, bool)
+        if not is_seconds or abs(self._client_comparable_now() - iat) > self.dpop_max_skew:
             raise _invalid("The DPoP proof iat is missing or not recent", "dpop-iat")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:

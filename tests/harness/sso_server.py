@@ -25,17 +25,15 @@ import hashlib
 import html
 import json
 import secrets
-import threading
 import time
 import urllib.parse
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from harness.aws_signature import Issued
-from harness.loopback import LoopbackServer, dispatching_handler
+from harness.stand_in import StandIn
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ACCOUNT_ACCESS_SCOPE = "sso:account:access"
@@ -140,15 +138,12 @@ class AuthCode:
     issued_at: float
 
 
-class SsoServer:
+class SsoServer(StandIn):
     """SSO-OIDC + SSO portal on 127.0.0.1 (random port), served from a daemon thread."""
 
+    requests: list[dict[str, Any]]
+
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self.calls: Counter[str] = Counter()
-        self.requests: list[dict[str, Any]] = []
-        self._restore_defaults()
-        self._clear_state()
         self._ops: dict[str, Callable[[dict[str, Any], Mapping[str, str]], Reply]] = {
             "RegisterClient": self._register_client,
             "StartDeviceAuthorization": self._start_device_authorization,
@@ -157,21 +152,9 @@ class SsoServer:
             "VerifyDevice": self._verify_device,
             "GetRoleCredentials": self._get_role_credentials,
         }
-        self._http = LoopbackServer(dispatching_handler(self._dispatch))
-
-    @property
-    def url(self) -> str:
-        return self._http.url
+        super().__init__()
 
     # ----------------------------------------------------------------- test controls
-
-    def reset(self) -> None:
-        """Forget every client, code and token, clear counters and log, restore default settings."""
-        with self._lock:
-            self.calls.clear()
-            self.requests.clear()
-            self._restore_defaults()
-            self._clear_state()
 
     def approve_device(self, user_code: str) -> None:
         """The user signs in and approves the device request showing ``user_code``."""
@@ -204,7 +187,7 @@ class SsoServer:
             "startUrl": start_url,
             "region": "us-east-1",
             "accessToken": tokens["accessToken"],
-            "expiresAt": _iso(self._now() + access_ttl),
+            "expiresAt": _iso(self.now() + access_ttl),
             "clientId": client_id,
             "clientSecret": client.secret,
             "registrationExpiresAt": _iso(client.secret_expires_at),
@@ -212,15 +195,6 @@ class SsoServer:
         if with_refresh:
             cache["refreshToken"] = tokens["refreshToken"]
         return cache
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> SsoServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ----------------------------------------------------------------- state
 
@@ -243,9 +217,6 @@ class SsoServer:
         self._refresh_tokens: dict[str, str] = {}  # current token -> client id
         self.issued: list[Issued] = []  # every set of role credentials handed out
 
-    def _now(self) -> float:
-        return time.time()
-
     def _settle_device(self, user_code: str, outcome: str) -> None:
         device = self._devices.get(self._user_codes.get(user_code.upper(), ""))
         if device is None:
@@ -263,14 +234,14 @@ class SsoServer:
             scopes=frozenset(scopes),
             grant_types=None if grant_types is None else frozenset(grant_types),
             redirect_uris=tuple(redirect_uris),
-            secret_expires_at=int(self._now()) + CLIENT_SECRET_TTL,
+            secret_expires_at=int(self.now()) + CLIENT_SECRET_TTL,
         )
         self._clients[client_id] = client
         return client_id, client
 
     def _issue_tokens(self, client_id: str, client: Client, ttl: int) -> dict[str, Any]:
         access_token = "aoa" + secrets.token_urlsafe(48)
-        self._access_tokens[access_token] = self._now() + ttl
+        self._access_tokens[access_token] = self.now() + ttl
         reply: dict[str, Any] = {"accessToken": access_token, "tokenType": "Bearer", "expiresIn": ttl}
         if client.gets_refresh_tokens:
             refresh_token = "aor" + secrets.token_urlsafe(48)
@@ -284,7 +255,7 @@ class SsoServer:
         if (
             client is None
             or client.secret != req.get("clientSecret")
-            or self._now() >= client.secret_expires_at
+            or self.now() >= client.secret_expires_at
         ):
             raise ApiError("InvalidClientException", "Invalid client credentials")
         return client_id, client
@@ -304,17 +275,16 @@ class SsoServer:
             try:
                 fields = _json_object(body) if method == "POST" else query
             except ValueError as exc:
-                self._record(op, {})
+                self._record_call(op, {})
                 return _error_reply(op, ApiError("InvalidRequestException", str(exc)))
-            self._record(op, fields)
+            self._record_call(op, fields)
             try:
                 return self._ops[op](fields, headers)
             except ApiError as exc:
                 return _error_reply(op, exc)
 
-    def _record(self, op: str, fields: dict[str, Any]) -> None:
-        self.calls[op] += 1
-        self.requests.append({"op": op, **fields})
+    def _record_call(self, op: str, fields: dict[str, Any]) -> None:
+        self._record(op, {"op": op, **fields})
 
     # ----------------------------------------------------------------- SSO-OIDC
 
@@ -351,7 +321,7 @@ class SsoServer:
             )
         device_code, user_code = secrets.token_urlsafe(32), self._new_user_code()
         self._devices[device_code] = Device(
-            client_id, user_code, self._now() + self.device_code_ttl, self.device_interval
+            client_id, user_code, self.now() + self.device_code_ttl, self.device_interval
         )
         self._user_codes[user_code] = device_code
         verification_uri = f"{self.url}/device"
@@ -398,7 +368,7 @@ class SsoServer:
             raise ApiError("InvalidGrantException", "Invalid device code provided")
         if device.status == "redeemed":
             raise ApiError("InvalidGrantException", "Device code has already been redeemed")
-        now = self._now()
+        now = self.now()
         if now >= device.expires_at:
             raise ApiError("ExpiredTokenException", "Device code has expired")
         if device.status == "denied":
@@ -417,7 +387,7 @@ class SsoServer:
         if grant is None or grant.client_id != client_id:
             raise ApiError("InvalidGrantException", "Invalid authorization code provided")
         del self._auth_codes[code]
-        if self._now() - grant.issued_at > self.auth_code_ttl:
+        if self.now() - grant.issued_at > self.auth_code_ttl:
             raise ApiError("InvalidGrantException", "Authorization code has expired")
         if req.get("redirectUri") != grant.redirect_uri:
             raise ApiError("InvalidGrantException", "redirectUri does not match the authorization request")
@@ -440,7 +410,7 @@ class SsoServer:
             return _html_reply(400, "Invalid authorization request", problem)
         code = secrets.token_urlsafe(32)
         self._auth_codes[code] = AuthCode(
-            query["client_id"], query["redirect_uri"], query["code_challenge"], self._now()
+            query["client_id"], query["redirect_uri"], query["code_challenge"], self.now()
         )
         params = {"code": code}
         if "state" in query:
@@ -452,7 +422,7 @@ class SsoServer:
         redirect_uri = query.get("redirect_uri", "")
         if query.get("response_type") != "code":
             return "response_type must be 'code'"
-        if client is None or self._now() >= client.secret_expires_at:
+        if client is None or self.now() >= client.secret_expires_at:
             return "Unknown client_id"
         if not client.allows("authorization_code"):
             return "Client is not registered for the authorization_code grant"
@@ -469,7 +439,7 @@ class SsoServer:
     def _verify_device(self, query: dict[str, Any], _headers: Mapping[str, str]) -> Reply:
         """The user opens verificationUriComplete and approves."""
         device = self._devices.get(self._user_codes.get(str(query.get("user_code", "")).upper(), ""))
-        if device is None or device.status not in ("pending", "approved") or self._now() >= device.expires_at:
+        if device is None or device.status not in ("pending", "approved") or self.now() >= device.expires_at:
             return _html_reply(400, "Invalid code", "This code is unknown, expired or already used.")
         device.status = "approved"
         return _html_reply(200, "Request approved", "approved")
@@ -478,14 +448,14 @@ class SsoServer:
 
     def _get_role_credentials(self, query: dict[str, Any], headers: Mapping[str, str]) -> Reply:
         expires_at = self._access_tokens.get(headers.get("x-amz-sso_bearer_token") or "")
-        if expires_at is None or self._now() >= expires_at:
+        if expires_at is None or self.now() >= expires_at:
             raise ApiError("UnauthorizedException", "Session token not found or invalid")
         account_id, role_name = query.get("account_id"), query.get("role_name")
         if not account_id or not role_name:
             raise ApiError("InvalidRequestException", "account_id and role_name are required")
         if (account_id, role_name) not in self.roles:
             raise ApiError("ForbiddenException", "No access")
-        expiration_ms = int((self._now() + self.role_credentials_ttl) * 1000)
+        expiration_ms = int((self.now() + self.role_credentials_ttl) * 1000)
         credentials = _role_credentials(expiration_ms)
         self.issued.append(
             Issued(

@@ -12,16 +12,14 @@
 from __future__ import annotations
 
 import http.client
-import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ElementTree
-from collections import Counter
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 
 from harness.aws_signature import Issued
-from harness.loopback import LoopbackServer
+from harness.stand_in import StandIn
 
 _ERROR_XML = (
     '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
@@ -29,35 +27,24 @@ _ERROR_XML = (
 )
 
 
-class StsProxy:
+class StsProxy(StandIn):
+    """STS on 127.0.0.1 in front of moto. The credentials are moto's, which keeps this machine's time."""
+
+    requests: list[dict[str, str]]  # the forms of the calls, with "_signer" (the signing key id)
+
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
-        self.calls: Counter[str] = Counter()
-        self.requests: list[dict[str, str]] = []
+        self.issued: dict[str, Issued] = {}
+        super().__init__()
+
+    def _restore_defaults(self) -> None:
         self.max_session_duration = 3600
         self.fault: str | None = None  # None, "close", "500", "503", "throttle", "hang"
         self.delay = 0.0
         self.saml_certificate: bytes | None = None  # set: AssumeRoleWithSAML checks signatures
-        self.issued: dict[str, Issued] = {}
-        self._lock = threading.Lock()
-        self._http = LoopbackServer(self._handler())
 
-    @property
-    def url(self) -> str:
-        return self._http.url
-
-    def reset(self) -> None:
-        with self._lock:
-            self.calls.clear()
-            self.requests.clear()
-            self.issued.clear()
-        self.max_session_duration = 3600
-        self.fault = None
-        self.delay = 0.0
-        self.saml_certificate = None
-
-    def close(self) -> None:
-        self._http.close()
+    def _clear_state(self) -> None:
+        self.issued.clear()
 
     def _check_saml(self, form: dict[str, str]) -> tuple[str | None, str]:
         """What STS checks and moto does not: the signature and that the role pair is granted.
@@ -80,12 +67,7 @@ class StsProxy:
             with self._lock:
                 self.issued[credentials.access_key_id] = credentials
 
-    def _record(self, form: dict[str, str]) -> None:
-        with self._lock:
-            self.calls[form.get("Action", "?")] += 1
-            self.requests.append(form)
-
-    def _handler(self):  # type: ignore[no-untyped-def]
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,7 +78,7 @@ class StsProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 form = dict(urllib.parse.parse_qsl(body.decode()))
                 form["_signer"] = _signing_key_id(self.headers.get("Authorization", ""))
-                proxy._record(form)
+                proxy._record(form.get("Action", "?"), form)
                 if proxy.delay:
                     time.sleep(proxy.delay)
                 if proxy.fault == "hang":

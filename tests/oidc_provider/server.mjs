@@ -16,6 +16,10 @@
 //
 // On listening it prints one JSON line on stdout: {"issuer": "http://127.0.0.1:40123"}.
 // Every HTTP request is logged as one JSON line on stderr, prefixed with "request ".
+//
+// Test clock: POST /--clock/advance?seconds=N moves this process's Date.now() N seconds on (204),
+// so tokens, codes and sessions expire without the test waiting. oidc-provider reads the time
+// through Date.now() only (its epochTime helper, its memory adapter's expiry, its cookies).
 
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -25,6 +29,25 @@ import Provider from 'oidc-provider';
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT];
 const SCOPES = ['openid', 'email', 'profile', 'offline_access'];
+const CLOCK_PATH = '/--clock/advance';
+
+let clockOffsetMs = 0;
+const realNow = Date.now;
+Date.now = () => realNow() + clockOffsetMs;
+
+// The test clock's endpoint; true when it answered the request.
+function clockControl(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  if (req.method !== 'POST' || url.pathname !== CLOCK_PATH) return false;
+  const seconds = Number(url.searchParams.get('seconds'));
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    res.writeHead(400).end('seconds must be a non-negative number');
+  } else {
+    clockOffsetMs += seconds * 1000;
+    res.writeHead(204).end();
+  }
+  return true;
+}
 
 function intFromEnv(name, fallback) {
   const raw = process.env[name];
@@ -175,7 +198,8 @@ async function main() {
   const provider = new Provider(issuer, configuration());
   provider.use(logRequests);
   provider.use(stripWebFonts);
-  server.on('request', provider.callback());
+  const answer = provider.callback();
+  server.on('request', (req, res) => clockControl(req, res) || answer(req, res));
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);
   const stop = () => {
     server.close(() => process.exit(0));
