@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness.oidc_provider import AVAILABLE as OIDC_AVAILABLE
 from harness.oidc_provider import OpenIdProvider
 from harness.oidc_provider import ensure_installed as ensure_op_installed
-from harness.require import REQUIRE_ALL, require  # noqa: F401 (REQUIRE_ALL: read by some tests)
+from harness.require import require
 from harness.sandbox import Sandbox
 from harness.secret_service import AVAILABLE as SECRET_SERVICE_AVAILABLE
 from harness.secret_service import SecretService

@@ -16,8 +16,8 @@ import signin_kit
 from botocore import UNSIGNED
 from botocore.client import BaseClient
 from botocore.config import Config
-from conftest import REQUIRE_ALL
 from cryptography.hazmat.primitives.asymmetric import ec
+from harness.require import require
 from harness.signin_server import (
     SAME_DEVICE_CLIENT,
     SigninServer,
@@ -47,10 +47,10 @@ session, server, signin = signin_kit.session, signin_kit.server, signin_kit.sign
 @pytest.fixture
 def crt() -> None:
     """botocore signs DPoP proofs with awscrt (botocore[crt]); without it the login provider refuses."""
-    if importlib.util.find_spec("awscrt") is None:
-        if REQUIRE_ALL:
-            pytest.fail("awscrt is required for botocore's login provider (CRED_EXPORT_TESTS_REQUIRE_ALL=1)")
-        pytest.skip("awscrt is not installed: botocore's login provider needs botocore[crt]")
+    require(
+        importlib.util.find_spec("awscrt") is not None,
+        "awscrt is not installed: botocore's login provider needs botocore[crt]",
+    )
 
 
 @pytest.fixture
