@@ -46,6 +46,11 @@ def error(message: str) -> None:
     _write(f"cred-export: {message}")
 
 
+def info(message: str) -> None:
+    """One line of what a command did (setup's "wrote …"), on stderr like every message."""
+    _write(f"cred-export: {message}")
+
+
 def _write(line: str) -> None:
     if not line.isprintable():  # text from a service: no escape sequence reaches the terminal
         line = "".join(ch if ch.isprintable() else "?" for ch in line)

@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from cred_export import log
 from cred_export.commands.options import debug_option
 from cred_export.commands.setup_claude_desktop import claude_desktop
 
@@ -77,9 +78,5 @@ def claude(
         executable=executable,
         dry_run=dry_run,
         out=sys.stdout,
-        say=_say,
+        say=log.info,
     )
-
-
-def _say(message: str) -> None:
-    click.echo(f"cred-export: {message}", err=True)

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from cred_export import log
 from cred_export.commands.options import debug_option
 
 FORMATS = ("mobileconfig", "reg", "toml")  # what --managed can write
@@ -78,9 +79,5 @@ def claude_desktop(
         output=output,
         dry_run=dry_run,
         out=sys.stdout,
-        say=_say,
+        say=log.info,
     )
-
-
-def _say(message: str) -> None:
-    click.echo(f"cred-export: {message}", err=True)
