@@ -158,10 +158,10 @@ def resolve_chain(
 def _with_mfa(root: Root, hops: tuple[RoleHop, ...], profile: str) -> Root:
     """The root, inside an MFA session when a role of the chain names `mfa_serial` (the first one,
     from the root outwards): every role is then assumed with that session's credentials."""
-    hop = next((hop for hop in hops if hop.mfa_serial), None)
-    if hop is None or not hop.mfa_serial:
-        return root
-    return MfaRoot(root, hop.mfa_serial, hop.mfa_process, profile)
+    for hop in hops:
+        if hop.mfa_serial:
+            return MfaRoot(root, hop.mfa_serial, hop.mfa_process, profile)
+    return root
 
 
 def _profile_settings(

@@ -29,7 +29,7 @@ class Settings:
     sources: tuple[str, ...] = field(default=(), compare=False)
     cache_set_in: str | None = field(default=None, compare=False)  # where `cache` was set, if anywhere
     # `[claude_desktop]`: the profile and region Claude Desktop's helper serves (merged key by key;
-    # checked by cred_export/claude/desktop.py).
+    # checked by cred_export/claude/desktop_config.py).
     claude_desktop: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

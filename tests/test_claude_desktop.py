@@ -756,7 +756,7 @@ def test_doctor_warns_when_claude_desktops_configuration_disagrees(sandbox, sts,
     ("lifetime", "ttl"), [(120, 60), (900, 300), (3600, 1200), (3700, 1200), (7200, 2400), (43200, 3600)]
 )
 def test_the_ttl_is_a_third_of_the_lifetime_in_whole_minutes_up_to_an_hour(lifetime, ttl):
-    from cred_export.claude.desktop import ttl_for
+    from cred_export.claude.desktop_config import ttl_for
 
     assert ttl_for(lifetime) == ttl
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from harness.sandbox import EXECUTABLE, Result, Sandbox
 
-from cred_export.claude.setup import cmd_quote, command_line
+from cred_export.claude.code_wiring import cmd_quote, command_line
 from cred_export.errors import ConfigError
 
 MANAGED_PATHS = (

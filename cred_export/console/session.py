@@ -18,7 +18,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, quote
 
 from cred_export import files, log
-from cred_export.aws import config as aws_config
+from cred_export.aws.config import set_profile_setting
 from cred_export.console import cache, dpop, service
 from cred_export.console.cache import ConsoleSession
 from cred_export.credentials import grace_for, min_handout_for, refresh_ahead_for
@@ -186,7 +186,7 @@ def _signed_in(profile: str, client_id: str, grant: CodeGrant) -> None:
     cache_file = cache.path_for(arn)
     with holding_file(cache_file, WINDOW.lock_timeout, f"the console session of profile {profile!r}"):
         files.write_private(cache_file, json.dumps(document))
-    aws_config.set_profile_setting(profile, "login_session", arn)
+    set_profile_setting(profile, "login_session", arn)
     log.debug(f"profile {profile}: signed in as {arn}; session in {cache_file}")
 
 

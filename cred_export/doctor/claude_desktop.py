@@ -14,9 +14,8 @@ import subprocess
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from cred_export.claude import desktop as claude_desktop
-from cred_export.claude import installed
-from cred_export.claude.desktop import HelperChoice
+from cred_export.claude import desktop_config, installed
+from cred_export.claude.desktop_config import HelperChoice
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, warn
 from cred_export.errors import EXIT_LOGIN_REQUIRED, ConfigError
@@ -51,9 +50,9 @@ def check_claude_desktop(ctx: Context) -> Check:
 def _configured_helper(choice: HelperChoice) -> tuple[str | None, str | None]:
     """The helper Claude Desktop's local configuration names (else this cred-export), and how
     that configuration disagrees with cred-export's settings, if it does."""
-    directory = claude_desktop.library_dir()
+    directory = desktop_config.library_dir()
     try:
-        entry = claude_desktop.read_library_entry(directory) if directory else None
+        entry = desktop_config.read_library_entry(directory) if directory else None
     except ConfigError:
         entry = None
     if not entry:

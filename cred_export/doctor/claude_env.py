@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from cred_export import paths
-from cred_export.claude import code as claude_code
+from cred_export.claude import code_settings
 from cred_export.errors import ConfigError
 
 
@@ -33,7 +33,7 @@ class Setting:
 
 def lookup(name: str) -> Setting | None:
     """Where Claude Code gets variable `name` from, or None if it is unset everywhere."""
-    for layer in claude_code.layers():
+    for layer in code_settings.layers():
         value = _env_of(layer).get(name)
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return Setting(str(value), layer.name, str(layer.path))
@@ -41,7 +41,7 @@ def lookup(name: str) -> Setting | None:
     return Setting(value) if value else None
 
 
-def _env_of(layer: claude_code.Layer) -> dict[str, object]:
+def _env_of(layer: code_settings.Layer) -> dict[str, object]:
     try:
         data = layer.load()
     except ConfigError:

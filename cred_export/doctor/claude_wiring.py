@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from cred_export.claude import code as claude_code
+from cred_export.claude import code_settings
 from cred_export.doctor import claude_env, hooks
 from cred_export.doctor.claude_env import display_path
 from cred_export.doctor.context import Context
@@ -68,7 +68,7 @@ def _layers() -> tuple[list[str], list[str]]:
     """Names of the settings files that exist, and messages for those that do not parse."""
     present: list[str] = []
     broken: list[str] = []
-    for layer in claude_code.layers():
+    for layer in code_settings.layers():
         try:
             if layer.load() is not None:
                 present.append(f"{layer.name} {display_path(str(layer.path))}")

@@ -7,8 +7,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from cred_export.claude import code as claude_code
-from cred_export.claude import setup as claude_setup
+from cred_export.claude import code_settings, code_wiring
 
 _EXECUTABLE_NAMES = ("cred-export", "cred-export.exe")
 _SECRET_ASSIGNMENT = re.compile(r"(?i)\b([A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)[A-Z0-9_]*=)(\S+)")
@@ -18,7 +17,7 @@ _SECRET_ASSIGNMENT = re.compile(r"(?i)\b([A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|KEY)
 class Hook:
     name: str  # "awsCredentialExport" or "awsAuthRefresh"
     command: str
-    layer: claude_code.Layer
+    layer: code_settings.Layer
     overridden: tuple[str, ...]  # lower layers that set it too
 
     @property
@@ -59,29 +58,29 @@ class Hook:
 
     def profile(self) -> str | None:
         """The `--profile`/`-p` the command passes, if any."""
-        return claude_setup.hook_profile(self.words())
+        return code_wiring.hook_profile(self.words())
 
 
 def effective(name: str) -> Hook | None:
     """The hook command Claude Code runs after precedence, or None when no layer sets it."""
-    found = claude_code.effective(name)
+    found = code_settings.effective(name)
     if found is None or not isinstance(found[0], str):
         return None
     command, layer = found
     return Hook(name, command, layer, _also_set_below(name, layer))
 
 
-def _also_set_below(name: str, winner: claude_code.Layer) -> tuple[str, ...]:
+def _also_set_below(name: str, winner: code_settings.Layer) -> tuple[str, ...]:
     names: list[str] = []
     below = False
-    for layer in claude_code.layers():
+    for layer in code_settings.layers():
         if below and name in _load_quietly(layer):
             names.append(layer.name)
         below = below or layer.name == winner.name
     return tuple(names)
 
 
-def _load_quietly(layer: claude_code.Layer) -> dict[str, object]:
+def _load_quietly(layer: code_settings.Layer) -> dict[str, object]:
     try:
         return layer.load() or {}
     except Exception:

@@ -12,6 +12,7 @@ from cred_export.aws.clients import error_code, error_message
 from cred_export.credentials import Keys
 from cred_export.doctor.context import Context
 from cred_export.doctor.report import Check, fail, ok, skip
+from cred_export.errors import ConfigError
 from cred_export.util.text import first_line
 
 
@@ -30,6 +31,8 @@ def check_identity(ctx: Context) -> Check:
         )
     except BotoCoreError as exc:
         return fail("identity", f"cannot reach STS: {first_line(exc)}", "check the network, VPN or proxy")
+    except ConfigError as exc:  # no STS client for the profile's region or endpoint settings
+        return fail("identity", str(exc), "check the profile's region and endpoint settings")
     return ok("identity", str(response.get("Arn", "?")))
 
 

@@ -17,7 +17,7 @@ import time
 
 from cred_export import log
 from cred_export.chain import Chain
-from cred_export.claude.desktop import (
+from cred_export.claude.desktop_config import (
     CONSOLE_LIFETIME_SECONDS,
     DEFAULT_LIFETIME_SECONDS,
     TTL_MARGIN_SECONDS,

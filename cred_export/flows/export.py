@@ -91,7 +91,7 @@ def sign_in(chain: Chain, store: Store, *, flow: str, deadline: float, out: Text
 def _check_writable(chain: Chain, store: Store) -> None:
     """The files the sign-in writes and the file store must be writable (else one line, exit 2)."""
     targets = chain.root.sign_in_writes()
-    directory = getattr(store, "directory", None)  # file stores; a keyring is asked when used
+    directory = store.directory  # file stores; a keyring is asked when used
     if directory:
         targets.append(os.path.join(directory, ""))
     for target in targets:

@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 from cred_export import files, log
 from cred_export.aws.config import load_aws_config
-from cred_export.claude import setup as claude_setup
-from cred_export.claude.code import HOOKS, MANAGED_SETTINGS_PATHS, effective, user_settings_path
+from cred_export.claude import code_wiring
+from cred_export.claude.code_settings import HOOKS, MANAGED_SETTINGS_PATHS, effective, user_settings_path
 from cred_export.errors import ConfigError
 from cred_export.fast.invocation import choose_profile
 from cred_export.flows.export import resolve
@@ -48,10 +48,10 @@ def setup_claude(
     profile, region, kept, last_resort_region = _keep_configured(profile, region, managed, output)
     name, _named = choose_profile(profile)
     profile_region = _check_profile(name, lenient=managed)
-    wiring = claude_setup.Wiring(
-        executable=claude_setup.executable_path(executable),
+    wiring = code_wiring.Wiring(
+        executable=code_wiring.executable_path(executable),
         profile=name,
-        region=claude_setup.region_for(region, profile_region or last_resort_region),
+        region=code_wiring.region_for(region, profile_region or last_resort_region),
         model=model,
         haiku_model=haiku_model,
         guardrail=guardrail,
@@ -60,7 +60,7 @@ def setup_claude(
     if executable is not None and not managed:
         _warn_if_missing(executable)
     for flag, value in (("--model", model), ("--haiku-model", haiku_model)):
-        warning = claude_setup.model_warning(flag, value)
+        warning = code_wiring.model_warning(flag, value)
         if warning:
             log.warn(warning)
     if managed:
@@ -89,7 +89,7 @@ def _keep_configured(
     path = user_settings_path() if not managed else Path(output) if output else None
     if path is None:
         return profile, region, "", None
-    had_profile, had_region = claude_setup.configured(path)
+    had_profile, had_region = code_wiring.configured(path)
     kept = []
     if profile is None and had_profile and not os.environ.get("AWS_PROFILE"):
         profile = had_profile
@@ -128,23 +128,23 @@ def _update_user_settings(
     document: dict[str, Any], profile: str, dry_run: bool, kept: str, out: TextIO, say: Callable[[str], None]
 ) -> None:
     path = user_settings_path()
-    current = claude_setup.read_settings(path)
-    after = claude_setup.merged(current.data, document)
+    current = code_wiring.read_settings(path)
+    after = code_wiring.merged(current.data, document)
     if after == current.data:
         say(f"{path} is already configured for profile {profile}; nothing changed{kept}")
         _warn_if_overridden(document)
         return
-    new_text = claude_setup.render(after, like=current.text)
-    changed = ", ".join(claude_setup.changed_keys(current.data, after))
+    new_text = code_wiring.render(after, like=current.text)
+    changed = ", ".join(code_wiring.changed_keys(current.data, after))
     if dry_run:
-        out.write(claude_setup.unified_diff(path, current.text, new_text))
+        out.write(code_wiring.unified_diff(path, current.text, new_text))
         say(f"dry run: would set {changed} in {path}; nothing written{kept}")
         return
     unwritable = files.unwritable(os.path.realpath(path))
     if unwritable:
         raise ConfigError(f"cannot write {path}: {unwritable}")
     try:
-        backup = claude_setup.replace_settings(current, new_text)
+        backup = code_wiring.replace_settings(current, new_text)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
     verb = "updated" if current.raw is not None else "created"
@@ -180,7 +180,7 @@ def _emit_managed(
         if not target.parent.is_dir():
             target.parent.mkdir(parents=True, mode=0o755)  # e.g. /etc/claude-code on a fresh image
             created = f" (created its folder {target.parent})"
-        files.write_atomic(target, text.encode("utf-8"), claude_setup.file_mode(target))
+        files.write_atomic(target, text.encode("utf-8"), code_wiring.file_mode(target))
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
     say(f"wrote {target}{created}{kept}; install it as managed-settings.json — {places}")

@@ -15,9 +15,14 @@ from typing import Any, TextIO
 
 from cred_export import log, paths
 from cred_export.aws.config import load_aws_config
-from cred_export.claude import desktop as claude_desktop
-from cred_export.claude.desktop import DEFAULT_LIFETIME_SECONDS, TTL_MARGIN_SECONDS, HelperChoice, ttl_for
-from cred_export.claude.setup import executable_path, file_mode, region_for, unified_diff
+from cred_export.claude import desktop_config
+from cred_export.claude.code_wiring import executable_path, file_mode, region_for, unified_diff
+from cred_export.claude.desktop_config import (
+    DEFAULT_LIFETIME_SECONDS,
+    TTL_MARGIN_SECONDS,
+    HelperChoice,
+    ttl_for,
+)
 from cred_export.errors import ConfigError
 from cred_export.fast.invocation import choose_profile
 from cred_export.files import write_atomic
@@ -103,7 +108,7 @@ def _emit_managed(
     say: Callable[[str], None],
 ) -> None:
     if fmt == "toml":
-        data = claude_desktop.settings_toml(choice).encode("utf-8")
+        data = desktop_config.settings_toml(choice).encode("utf-8")
         where = (
             f"append it to cred-export's machine-wide settings ({paths.system_config_file()} here;"
             " macOS /Library/Application Support/cred-export/config.toml,"
@@ -111,12 +116,12 @@ def _emit_managed(
         )
     else:
         assert executable is not None
-        policy = claude_desktop.managed_policy(choice, executable)
+        policy = desktop_config.managed_policy(choice, executable)
         if fmt == "mobileconfig":
-            data = claude_desktop.mobileconfig(policy)
+            data = desktop_config.mobileconfig(policy)
             where = "push it as a configuration profile to the Macs"
         else:
-            data = claude_desktop.registry_file(policy)
+            data = desktop_config.registry_file(policy)
             where = r"import it on the Windows machines (HKLM\SOFTWARE\Policies\Claude)"
         where += "; ship cred-export's machine-wide settings too: --managed --format toml"
     if output is None:
@@ -137,10 +142,10 @@ def _configure_user(
 ) -> None:
     settings_path = Path(paths.user_config_file())
     old_settings = _read_text(settings_path)
-    new_settings = with_table(old_settings, claude_desktop.TABLE, choice.settings_table(), str(settings_path))
-    keys = claude_desktop.configuration(choice, executable)
-    directory = claude_desktop.library_dir()
-    update = claude_desktop.library_update(directory, keys) if directory else None
+    new_settings = with_table(old_settings, desktop_config.TABLE, choice.settings_table(), str(settings_path))
+    keys = desktop_config.configuration(choice, executable)
+    directory = desktop_config.library_dir()
+    update = desktop_config.library_update(directory, keys) if directory else None
     if dry_run:
         out.write(unified_diff(settings_path, old_settings, new_settings))
         if update is not None:
@@ -154,7 +159,7 @@ def _configure_user(
         f" in {settings_path}"
     )
     if update is None:
-        places = "; ".join(f"{os_name}: {place}" for os_name, place in claude_desktop.LIBRARY_PLACES.items())
+        places = "; ".join(f"{os_name}: {place}" for os_name, place in desktop_config.LIBRARY_PLACES.items())
         say(f"Claude Desktop does not run here; its configuration would go to {places}")
         return
     _write(Path(update.entry_path), _json(update.entry))

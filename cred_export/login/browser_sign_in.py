@@ -77,8 +77,12 @@ def browser_sign_in(
     with exclusive_sign_in(profile, deadline, out):
         expected_state, (verifier, challenge) = make_state(), pkce_pair()
         receiver = LoopbackReceiver(redirect.path, expected_state, redirect.port, redirect.host)
-        url = authorize_url(AuthorizeRequest(receiver.redirect_uri, expected_state, challenge))
-        show_sign_in_url(url, where, out)
+        try:
+            url = authorize_url(AuthorizeRequest(receiver.redirect_uri, expected_state, challenge))
+            show_sign_in_url(url, where, out)
+        except BaseException:
+            receiver.close()
+            raise
         callback = receiver.wait(deadline)
         if callback is None:
             raise LoginRequired(profile, "sign-in was not completed in time")

@@ -166,6 +166,10 @@ class LoopbackReceiver:
             self._server.release()
         return self._result if self._arrived.is_set() else None
 
+    def close(self) -> None:
+        """Close the port without waiting (the sign-in stopped before its wait)."""
+        self._server.release()
+
     def _accept(self, query: dict[str, list[str]]) -> int:
         if query.get("state", [""])[0] != self._state or not self._taken.acquire(blocking=False):
             return 400

@@ -32,7 +32,7 @@ class MfaRoot(Root):
 
     `profile` is the profile asked for (its name is in messages and the login command)."""
 
-    hint: ClassVar[str] = "mfa_serial"
+    hint: ClassVar[str] = "mfa_serial"  # what selects it (a registry source's hint; kept for the base)
 
     inner: Root
     serial: str
@@ -106,6 +106,8 @@ class MfaRoot(Root):
         unsupported = ConfigError(
             f"profile {self.profile!r}: mfa_serial is supported on chains that start from access keys"
         )
+        if self.inner.session(store) is not None:  # SSO, console, OIDC: temporary keys, no network
+            raise unsupported
         try:
             keys = self.inner.credentials(store)
         except LoginRequired:  # a root with a sign-in of its own gives session keys

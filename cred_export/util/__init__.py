@@ -1,1 +1,2 @@
-"""Generic helpers with no knowledge of credentials: text, deadlines, HTTP, subprocesses."""
+"""Helpers the layers above share and that know no credential source or store: text, deadlines,
+HTTP with its OAuth errors, bounded calls, subprocesses without secrets, JWT claims, TOML tables."""

@@ -17,7 +17,7 @@ from inputs import any_text, environment, ini_document, json_object_with, json_v
 
 from cred_export.aws.config import AwsConfig, load_aws_config
 from cred_export.chain import resolve_chain
-from cred_export.claude.setup import read_settings
+from cred_export.claude.code_wiring import read_settings
 from cred_export.errors import ConfigError, CredExportError
 from cred_export.fast import memo, record
 from cred_export.idp.profiles import parse_saml

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from cred_export import log
-from cred_export.claude import code as claude_code
-from cred_export.claude import installed
-from cred_export.claude.code import SettingsFile
+from cred_export.claude import code_settings, installed
+from cred_export.claude.code_settings import SettingsFile
 from cred_export.claude.iam_policy import is_bare_foundation_model, is_region
 from cred_export.errors import ConfigError
 from cred_export.files import write_atomic
@@ -111,7 +110,7 @@ def hook_profile(words: list[str]) -> str | None:
 def configured(path: Path) -> tuple[str | None, str | None]:
     """The profile and region a settings file already wires Claude Code to (None where it does not)."""
     try:
-        data = claude_code.read_settings(path).data
+        data = code_settings.read_settings(path).data
     except ConfigError:
         return None, None
     command = data.get("awsCredentialExport")
@@ -218,7 +217,7 @@ def model_warning(flag: str, model: str | None) -> str | None:
 
 def read_settings(path: Path) -> SettingsFile:
     """Claude Code's settings file for `setup` to rewrite: ConfigError unless `env` is an object too."""
-    settings = claude_code.read_settings(path)
+    settings = code_settings.read_settings(path)
     if not isinstance(settings.data.get("env", {}), dict):
         raise ConfigError(f'{path}: "env" is not a JSON object: fix it, then run setup again')
     return settings
