@@ -115,3 +115,19 @@ def test_memo_fingerprint_follows_config_files(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "top-secret")
     assert "top-secret" not in memo.fingerprint("p", False)
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == "top-secret"
+
+
+def test_doctor_names_a_profile_sts_cannot_be_set_up_for(monkeypatch):
+    """An STS client the profile's settings cannot make is a failed identity check, one line."""
+    from cred_export.aws import sts
+    from cred_export.doctor.context import Context
+    from cred_export.doctor.identity import check_identity
+    from cred_export.errors import ConfigError
+
+    def no_client(*_args, **_kwargs):
+        raise ConfigError("cannot set up STS for profile 'dev': Provided region_name 'x y' is not valid")
+
+    monkeypatch.setattr(sts, "get_caller_identity", no_client)
+    check = check_identity(Context("dev", True, "--profile", credentials=CREDS))
+    assert check.verdict == "fail"
+    assert "cannot set up STS for profile 'dev'" in check.detail and "\n" not in check.detail

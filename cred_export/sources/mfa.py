@@ -70,11 +70,13 @@ class MfaRoot(Root):
         fresh = sts.get_session_token(
             self.profile, keys, mfa_serial=self.serial, mfa_code=code, duration=MFA_SESSION_SECONDS
         )
+        # STS always gives an expiry; were it missing, the session would read as expired.
+        expiration = fresh.expiration if fresh.expiration is not None else 0.0
         creds = Credentials(
             fresh.access_key_id,
             fresh.secret_access_key,
             fresh.session_token or "",
-            fresh.expiration if fresh.expiration is not None else time.time() + 3600,
+            expiration,
             issued=time.time(),
         )
         store.put(self.session_key(), creds)

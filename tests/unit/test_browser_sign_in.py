@@ -209,6 +209,21 @@ def test_nobody_signing_in_ends_at_the_deadline_with_the_port_closed(browser):
         socket.create_connection(("127.0.0.1", urlsplit(requests[0].redirect_uri).port), timeout=1).close()
 
 
+def test_a_sign_in_address_that_cannot_be_made_closes_the_port_at_once(browser):
+    shown = browser()
+    requests: list[AuthorizeRequest] = []
+
+    def refused_url(request: AuthorizeRequest) -> str:
+        requests.append(request)
+        raise ValueError("the service's sign-in address is not https")
+
+    with pytest.raises(ValueError):
+        run(url=refused_url)
+    assert shown.shown == []
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", urlsplit(requests[0].redirect_uri).port), timeout=1).close()
+
+
 def test_the_machine_wide_sign_in_lock_is_held_while_it_runs(browser):
     browser({"code": "c"})
     free_meanwhile: list[bool] = []
